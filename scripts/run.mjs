@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+// Runs a TypeScript entry point: bundles it with esbuild (WGSL imported as text,
+// node_modules left external so that webgpu finds its dawn.node), then runs it
+// in this process's Node with the remaining arguments.
+import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const [entry, ...args] = process.argv.slice(2);
+if (!entry) {
+  console.error('usage: node scripts/run.mjs ENTRY.ts [args...]');
+  process.exit(2);
+}
+const outDir = join(root, '.cache', 'run');
+mkdirSync(outDir, { recursive: true });
+const outfile = join(outDir, basename(entry).replace(/\.ts$/, '.mjs'));
+try {
+  await build({
+    entryPoints: [resolve(root, entry)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    loader: { '.wgsl': 'text' },
+    sourcemap: 'inline',
+    logLevel: 'error',
+  });
+} catch {
+  process.exit(1);
+}
+const env = { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' };
+const r = spawnSync(process.execPath, ['--enable-source-maps', outfile, ...args], { stdio: 'inherit', env });
+process.exit(r.status ?? (r.signal ? 1 : 0));

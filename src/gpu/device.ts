@@ -1,0 +1,354 @@
+/**
+ * The only module that talks to the WebGPU API (with kernel.ts and pool.ts).
+ * A Gpu wraps one GPUDevice: adapter choice, kernel cache, buffer pool, one
+ * command encoder per step (all dispatches, one submit), read-back on demand.
+ */
+import { BufferPool } from './pool.js';
+import { KernelRegistry, type Kernel, type KernelSpec } from './kernel.js';
+import { GpuDeviceError, GpuUnavailableError } from './errors.js';
+
+const MAP_READ = 0x01;
+const COPY_SRC = 0x04;
+const COPY_DST = 0x08;
+const UNIFORM = 0x40;
+
+/** A buffer region to bind; a bare GPUBuffer binds whole. */
+export interface BufferRange {
+  buffer: GPUBuffer;
+  offset?: number;
+  size?: number;
+}
+export type Bindable = GPUBuffer | BufferRange;
+
+export interface GpuOptions {
+  /** Use the caller's own device instead of creating one. */
+  device?: GPUDevice;
+  /** 'vulkan' (real GPU or lavapipe), 'opengles' (compatibility mode), or auto (default). */
+  backend?: 'auto' | 'vulkan' | 'opengles';
+  /** Extra Dawn instance flags, e.g. 'enable-dawn-features=disable_robustness'. */
+  dawnFlags?: string[];
+  /** Adapter label to report when `device` is given. */
+  adapterName?: string;
+}
+
+interface DawnModule {
+  create(flags: string[]): GPU;
+  globals: Record<string, unknown>;
+}
+
+// Dawn frees its instance when the object from create() is collected, crashing the
+// next event pump (NOTES-dawn.md). Everything created is pinned here for the process.
+const pinned: { instances: GPU[] } = ((globalThis as Record<string, unknown>).__vicregDawn ??= { instances: [] }) as {
+  instances: GPU[];
+};
+
+async function loadDawn(): Promise<DawnModule> {
+  const mod = (await import('webgpu')) as unknown as DawnModule;
+  for (const [k, v] of Object.entries(mod.globals)) {
+    if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
+  }
+  return mod;
+}
+
+function describeAdapter(adapter: GPUAdapter, backend: string): string {
+  const i = adapter.info;
+  const desc = i.description || [i.vendor, i.architecture, i.device].filter(Boolean).join(' ');
+  return `${desc} [${backend}${i.isFallbackAdapter ? ', software' : ''}]`;
+}
+
+async function requestAdapter(backend: 'vulkan' | 'opengles', flags: string[]): Promise<{ adapter: GPUAdapter; name: string } | null> {
+  const dawn = await loadDawn();
+  if (backend === 'opengles') {
+    process.env.EGL_PLATFORM ??= 'surfaceless';
+    const gpu = dawn.create(['backend=opengles', ...flags]);
+    pinned.instances.push(gpu);
+    const adapter = await gpu.requestAdapter({ featureLevel: 'compatibility' } as GPURequestAdapterOptions);
+    return adapter ? { adapter, name: describeAdapter(adapter, 'opengles compat') } : null;
+  }
+  const gpu = dawn.create(flags);
+  pinned.instances.push(gpu);
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  return adapter ? { adapter, name: describeAdapter(adapter, 'vulkan') } : null;
+}
+
+const WANTED_FEATURES: GPUFeatureName[] = ['timestamp-query'];
+
+export class Gpu {
+  readonly kernels: KernelRegistry;
+  readonly pool: BufferPool;
+  /** Largest buffer a single storage binding may cover. */
+  readonly maxBinding: number;
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private errors: string[] = [];
+  private uniformCache = new Map<string, GPUBuffer>();
+  private bindCache = new Map<string, GPUBindGroup>();
+  private bufferIds = new WeakMap<GPUBuffer, number>();
+  private nextBufferId = 1;
+  private pendingDestroy: GPUBuffer[] = [];
+  /** Dispatches recorded since creation (for tests and benchmarks). */
+  dispatchCount = 0;
+  submitCount = 0;
+  lost: string | null = null;
+
+  constructor(
+    readonly device: GPUDevice,
+    readonly adapterName: string,
+  ) {
+    this.kernels = new KernelRegistry(device);
+    this.maxBinding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+    this.pool = new BufferPool(device, this.maxBinding);
+    device.addEventListener('uncapturederror', (ev) => {
+      (ev as GPUUncapturedErrorEvent).preventDefault?.();
+      this.errors.push((ev as GPUUncapturedErrorEvent).error.message);
+    });
+    device.lost.then((info) => {
+      this.lost = info.message || info.reason || 'device lost';
+    });
+  }
+
+  get limits(): GPUSupportedLimits {
+    return this.device.limits;
+  }
+
+  hasFeature(f: GPUFeatureName): boolean {
+    return this.device.features.has(f);
+  }
+
+  // ---------------------------------------------------------------- kernels
+
+  kernel(spec: KernelSpec): Kernel {
+    return this.kernels.get(spec);
+  }
+
+  /**
+   * Records one dispatch into the step's command encoder. `bindings` are by
+   * the WGSL variable names; workgroup counts are clamped at zero (no-op).
+   */
+  dispatch(kernel: Kernel, bindings: Record<string, Bindable>, workgroups: [number, number?, number?]): void {
+    const [x, y = 1, z = 1] = workgroups;
+    if (x <= 0 || y <= 0 || z <= 0) return;
+    const max = this.device.limits.maxComputeWorkgroupsPerDimension;
+    if (x > max || y > max || z > max) {
+      throw new RangeError(`kernel '${kernel.name}': dispatch ${x}x${y}x${z} exceeds ${max} workgroups per dimension`);
+    }
+    const group = this.bindGroup(kernel, bindings);
+    const pass = this.computePass();
+    pass.setPipeline(kernel.pipeline);
+    pass.setBindGroup(0, group);
+    pass.dispatchWorkgroups(x, y, z);
+    this.dispatchCount++;
+  }
+
+  private bindGroup(kernel: Kernel, bindings: Record<string, Bindable>): GPUBindGroup {
+    const entries: GPUBindGroupEntry[] = [];
+    let key = kernel.key;
+    for (const [name, info] of kernel.bindings) {
+      const b = bindings[name];
+      if (!b) throw new Error(`kernel '${kernel.name}': binding '${name}' not supplied`);
+      const range: BufferRange = 'buffer' in b ? b : { buffer: b };
+      const buffer = range.buffer;
+      const offset = range.offset ?? 0;
+      const size = range.size ?? Math.min(buffer.size - offset, this.maxBinding);
+      key += `|${info.binding}:${this.idOf(buffer)}:${offset}:${size}`;
+      entries.push({ binding: info.binding, resource: { buffer, offset, size } });
+    }
+    let group = this.bindCache.get(key);
+    if (!group) {
+      group = this.device.createBindGroup({ layout: kernel.layout, entries, label: kernel.name });
+      this.bindCache.set(key, group);
+    }
+    return group;
+  }
+
+  private idOf(b: GPUBuffer): number {
+    let id = this.bufferIds.get(b);
+    if (id === undefined) this.bufferIds.set(b, (id = this.nextBufferId++));
+    return id;
+  }
+
+  private computePass(): GPUComputePassEncoder {
+    if (!this.pass) this.pass = this.commandEncoder().beginComputePass();
+    return this.pass;
+  }
+
+  private commandEncoder(): GPUCommandEncoder {
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder();
+    return this.encoder;
+  }
+
+  /** Ends the open compute pass so that copies can be recorded. */
+  private endPass(): GPUCommandEncoder {
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+    return this.commandEncoder();
+  }
+
+  // ---------------------------------------------------------------- buffers
+
+  /** An immutable uniform buffer holding `data`, cached by content. */
+  uniform(data: ArrayBufferView): GPUBuffer {
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const key = Buffer.from(bytes).toString('base64');
+    let buf = this.uniformCache.get(key);
+    if (!buf) {
+      const size = Math.max(16, Math.ceil(bytes.byteLength / 16) * 16);
+      buf = this.device.createBuffer({ size, usage: UNIFORM | COPY_DST, mappedAtCreation: true });
+      new Uint8Array(buf.getMappedRange()).set(bytes);
+      buf.unmap();
+      this.uniformCache.set(key, buf);
+    }
+    return buf;
+  }
+
+  /** Uniform from mixed u32/i32/f32 fields: numbers tagged by `types` ('u','i','f'), 4 bytes each. */
+  params(types: string, ...values: number[]): GPUBuffer {
+    if (types.length !== values.length) throw new Error('params: types and values differ in length');
+    const buf = new ArrayBuffer(Math.max(16, Math.ceil((values.length * 4) / 16) * 16));
+    const view = new DataView(buf);
+    values.forEach((v, i) => {
+      const t = types[i];
+      if (t === 'f') view.setFloat32(i * 4, v, true);
+      else if (t === 'i') view.setInt32(i * 4, v, true);
+      else view.setUint32(i * 4, v, true);
+    });
+    return this.uniform(new Uint8Array(buf));
+  }
+
+  /**
+   * Copies host data into `dst` in stream order (through a staging buffer and a
+   * recorded copy), so it never overtakes dispatches already recorded.
+   */
+  upload(dst: GPUBuffer, data: ArrayBufferView, dstOffset = 0): void {
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    if (bytes.byteLength === 0) return;
+    const padded = Math.ceil(bytes.byteLength / 4) * 4;
+    const staging = this.device.createBuffer({ size: padded, usage: COPY_SRC, mappedAtCreation: true });
+    new Uint8Array(staging.getMappedRange()).set(bytes);
+    staging.unmap();
+    this.endPass().copyBufferToBuffer(staging, 0, dst, dstOffset, padded);
+    this.pendingDestroy.push(staging);
+  }
+
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, size: number): void {
+    this.endPass().copyBufferToBuffer(src, srcOffset, dst, dstOffset, size);
+  }
+
+  /** Zero-fills a region (offset and size multiples of 4). */
+  clear(buf: GPUBuffer, offset = 0, size?: number): void {
+    this.endPass().clearBuffer(buf, offset, size ?? buf.size - offset);
+  }
+
+  // ---------------------------------------------------------------- submit / read
+
+  /** Submits everything recorded so far as one command buffer. */
+  flush(): void {
+    if (!this.encoder) return;
+    this.endPass();
+    this.device.queue.submit([this.encoder.finish()]);
+    this.encoder = null;
+    this.submitCount++;
+    for (const b of this.pendingDestroy) b.destroy();
+    this.pendingDestroy = [];
+    // Bounded caches: safe to clear between submits.
+    if (this.bindCache.size > 8192) this.bindCache.clear();
+    if (this.uniformCache.size > 4096) {
+      for (const b of this.uniformCache.values()) b.destroy();
+      this.uniformCache.clear();
+    }
+  }
+
+  /** Reads bytes back; flushes pending work first. */
+  async read(src: GPUBuffer, offset = 0, size?: number): Promise<ArrayBuffer> {
+    const n = size ?? src.size - offset;
+    const padded = Math.ceil(n / 4) * 4;
+    const staging = this.device.createBuffer({ size: Math.max(4, padded), usage: MAP_READ | COPY_DST });
+    if (padded > 0) this.endPass().copyBufferToBuffer(src, offset, staging, 0, padded);
+    this.flush();
+    try {
+      await staging.mapAsync(MAP_READ);
+      const out = staging.getMappedRange(0, Math.max(4, padded)).slice(0, n);
+      staging.unmap();
+      return out;
+    } finally {
+      staging.destroy();
+      await this.checkErrors();
+    }
+  }
+
+  async readF32(src: GPUBuffer, offset = 0, count?: number): Promise<Float32Array> {
+    return new Float32Array(await this.read(src, offset, count === undefined ? undefined : count * 4));
+  }
+
+  /** Waits until the GPU has finished all submitted work. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    await this.checkErrors();
+  }
+
+  /** Throws the first device or kernel-compile error seen so far. */
+  async checkErrors(): Promise<void> {
+    try {
+      await this.kernels.checkAll();
+    } catch (e) {
+      this.errors = []; // the device's pipeline errors are consequences of this one
+      throw e;
+    }
+    if (this.lost) throw new GpuDeviceError(`GPU device lost: ${this.lost}`);
+    if (this.errors.length) {
+      const msg = this.errors.join('\n');
+      this.errors = [];
+      throw new GpuDeviceError(msg);
+    }
+  }
+}
+
+/**
+ * Opens a device: a real GPU when present, else lavapipe (both via Vulkan), else
+ * Dawn's OpenGL ES backend in compatibility mode. Requests the adapter's own limits.
+ * VICREG_BACKEND=vulkan|opengles forces a backend.
+ */
+export async function createGpu(opts: GpuOptions = {}): Promise<Gpu> {
+  if (opts.device) return new Gpu(opts.device, opts.adapterName ?? 'caller-provided GPUDevice');
+  process.env.XDG_RUNTIME_DIR ??= '/tmp';
+  const forced = (process.env.VICREG_BACKEND as GpuOptions['backend']) || opts.backend || 'auto';
+  const flags = [...(opts.dawnFlags ?? [])];
+  const order: Array<'vulkan' | 'opengles'> = forced === 'auto' ? ['vulkan', 'opengles'] : [forced];
+  const tried: string[] = [];
+  for (const backend of order) {
+    let found: { adapter: GPUAdapter; name: string } | null = null;
+    try {
+      found = await requestAdapter(backend, flags);
+    } catch (e) {
+      tried.push(`${backend}: ${(e as Error).message}`);
+      continue;
+    }
+    if (!found) {
+      tried.push(`${backend}: no adapter`);
+      continue;
+    }
+    const { adapter, name } = found;
+    const requiredLimits: Record<string, number> = {};
+    for (const k in adapter.limits) {
+      const v = (adapter.limits as unknown as Record<string, number>)[k];
+      if (typeof v === 'number') requiredLimits[k] = v;
+    }
+    const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f));
+    const device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'vicreg-webgpu' });
+    return new Gpu(device, name);
+  }
+  throw new GpuUnavailableError(
+    `no WebGPU adapter found (${tried.join('; ')}). On Debian 12 install Mesa's software Vulkan driver: ` +
+      `echo 'deb http://deb.debian.org/debian bookworm-backports main' > /etc/apt/sources.list.d/backports.list && ` +
+      `apt-get update && apt-get install -y -t bookworm-backports mesa-vulkan-drivers`,
+  );
+}
+
+let shared: Promise<Gpu> | null = null;
+/** A process-wide default Gpu (created once). */
+export function defaultGpu(): Promise<Gpu> {
+  return (shared ??= createGpu());
+}

@@ -1,0 +1,177 @@
+/**
+ * Kernel registry. A kernel is declared once (name + WGSL parts + constants),
+ * specialised by rewriting its named `const` declarations, reflected with
+ * wgsl_reflect for bindings and workgroup size, compiled once per
+ * specialisation and cached by `name|consts`.
+ */
+import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
+import { KernelCompileError } from './errors.js';
+
+/** One piece of WGSL source; `file` is only used in error messages. */
+export interface WgslPart {
+  file: string;
+  code: string;
+}
+
+export interface KernelSpec {
+  /** Stable name, e.g. 'vicreg/stats'. */
+  name: string;
+  /** Parts concatenated in order: e.g. an op's prelude, then the shared matmul core. */
+  parts: WgslPart[];
+  /** Values for `const NAME ... = ...;` declarations in the source (tile sizes, flags). */
+  consts?: Record<string, number | boolean>;
+  entryPoint?: string;
+}
+
+export interface BindingInfo {
+  group: number;
+  binding: number;
+  kind: 'uniform' | 'storage' | 'read-only-storage';
+}
+
+export interface Kernel {
+  name: string;
+  key: string;
+  pipeline: GPUComputePipeline;
+  layout: GPUBindGroupLayout;
+  bindings: Map<string, BindingInfo>;
+  workgroupSize: [number, number, number];
+  /** Resolves when compilation info is known; rejects with KernelCompileError. */
+  compiled: Promise<void>;
+}
+
+export function kernelKey(spec: KernelSpec): string {
+  const consts = spec.consts ? Object.entries(spec.consts).sort(([a], [b]) => (a < b ? -1 : 1)) : [];
+  return `${spec.name}|${spec.entryPoint ?? ''}|${consts.map(([k, v]) => `${k}=${v}`).join(',')}`;
+}
+
+/** Rewrites `const NAME[: T] = value;` for every key in consts; throws if a key has no declaration. */
+export function specialise(code: string, consts: Record<string, number | boolean> | undefined, name: string): string {
+  if (!consts) return code;
+  for (const [k, v] of Object.entries(consts)) {
+    const re = new RegExp(`(const\\s+${k}\\s*(?::\\s*([\\w<>]+))?\\s*=\\s*)[^;]+;`);
+    const m = re.exec(code);
+    if (!m) throw new KernelCompileError(`kernel '${name}': no 'const ${k}' declaration to specialise`);
+    const type = m[2];
+    let lit: string;
+    if (typeof v === 'boolean') lit = String(v);
+    else if (type === 'f32' || (!Number.isInteger(v) && type !== 'u32' && type !== 'i32')) lit = formatF32(v);
+    else if (type === 'i32') lit = `${Math.trunc(v)}`;
+    else lit = `${Math.trunc(v)}`;
+    code = code.replace(re, `$1${lit};`);
+  }
+  return code;
+}
+
+function formatF32(v: number): string {
+  if (!Number.isFinite(v)) throw new RangeError(`non-finite f32 constant ${v}`);
+  const s = String(v);
+  return /[.eE]/.test(s) ? s : `${s}.0`;
+}
+
+/** Maps a line of the concatenated source back to its part. */
+function locate(parts: WgslPart[], line: number): { file: string; line: number } {
+  let start = 1;
+  for (const p of parts) {
+    const n = p.code.split('\n').length;
+    if (line < start + n) return { file: p.file, line: line - start + 1 };
+    start += n;
+  }
+  return { file: parts[parts.length - 1]?.file ?? '?', line };
+}
+
+export class KernelRegistry {
+  private cache = new Map<string, Kernel>();
+
+  constructor(private device: GPUDevice) {}
+
+  get size(): number {
+    return this.cache.size;
+  }
+
+  get(spec: KernelSpec): Kernel {
+    const key = kernelKey(spec);
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    const kernel = this.compile(spec, key);
+    this.cache.set(key, kernel);
+    return kernel;
+  }
+
+  /** Awaits the compilation status of every kernel built so far. */
+  async checkAll(): Promise<void> {
+    for (const [key, k] of this.cache) {
+      try {
+        await k.compiled;
+      } catch (e) {
+        this.cache.delete(key); // reported once; a later get() recompiles (and fails again)
+        throw e;
+      }
+    }
+  }
+
+  private compile(spec: KernelSpec, key: string): Kernel {
+    const parts = spec.parts.map((p) => ({ file: p.file, code: specialiseOptional(p.code, spec.consts) }));
+    // Constants must each be declared somewhere; check against the joined source.
+    const joinedRaw = spec.parts.map((p) => p.code).join('\n');
+    specialise(joinedRaw, spec.consts, spec.name);
+    const code = parts.map((p) => p.code).join('\n');
+
+    let reflect: WgslReflect;
+    try {
+      reflect = new WgslReflect(code);
+    } catch (e) {
+      throw new KernelCompileError(`kernel '${spec.name}': WGSL parse error: ${(e as Error).message}`);
+    }
+    const entries = reflect.entry.compute;
+    const entry = spec.entryPoint ? entries.find((f) => f.name === spec.entryPoint) : entries[0];
+    if (!entry) throw new KernelCompileError(`kernel '${spec.name}': no compute entry point${spec.entryPoint ? ` '${spec.entryPoint}'` : ''}`);
+    const ws = entry.workgroupSize ?? [1, 1, 1];
+    const bindings = new Map<string, BindingInfo>();
+    // Only resources the entry point uses appear in its 'auto' layout.
+    for (const r of entry.resources) {
+      // resourceType 0 = uniform, 1 = storage in wgsl_reflect's enum.
+      const kind = r.resourceType === 0 ? 'uniform' : r.access === 'read' ? 'read-only-storage' : 'storage';
+      bindings.set(r.name, { group: r.group, binding: r.binding, kind });
+    }
+
+    const module = this.device.createShaderModule({ code, label: spec.name });
+    const compiled = module.getCompilationInfo().then((info) => {
+      const errors = info.messages.filter((m) => m.type === 'error');
+      if (errors.length === 0) return;
+      const lines = code.split('\n');
+      const msg = errors
+        .map((m) => {
+          const loc = locate(parts, m.lineNum);
+          return `${loc.file}:${loc.line}:${m.linePos}: ${m.message}\n    ${(lines[m.lineNum - 1] ?? '').trim()}`;
+        })
+        .join('\n');
+      throw new KernelCompileError(`kernel '${spec.name}' failed to compile:\n${msg}`);
+    });
+    compiled.catch(() => {}); // surfaced by checkAll()/Gpu.checkErrors(), never as an unhandled rejection
+    const pipeline = this.device.createComputePipeline({
+      layout: 'auto',
+      compute: { module, entryPoint: entry.name },
+      label: spec.name,
+    });
+    return {
+      name: spec.name,
+      key,
+      pipeline,
+      layout: pipeline.getBindGroupLayout(0),
+      bindings,
+      workgroupSize: [ws[0] ?? 1, ws[1] ?? 1, ws[2] ?? 1],
+      compiled,
+    };
+  }
+}
+
+function specialiseOptional(code: string, consts: Record<string, number | boolean> | undefined): string {
+  if (!consts) return code;
+  // Each constant lives in one part; specialise those parts where it is declared.
+  const present: Record<string, number | boolean> = {};
+  for (const [k, v] of Object.entries(consts)) {
+    if (new RegExp(`const\\s+${k}\\b`).test(code)) present[k] = v;
+  }
+  return specialise(code, present, '');
+}
