@@ -188,6 +188,12 @@ export class Gpu {
 
   // ---------------------------------------------------------------- buffers
 
+  private dummyBuffer: GPUBuffer | null = null;
+  /** A small storage buffer for bindings a specialisation never reads (e.g. bias when HAS_BIAS is false). */
+  get dummy(): GPUBuffer {
+    return (this.dummyBuffer ??= this.device.createBuffer({ size: 256, usage: 0x80 | COPY_DST | COPY_SRC, label: 'dummy' }));
+  }
+
   /** An immutable uniform buffer holding `data`, cached by content. */
   uniform(data: ArrayBufferView): GPUBuffer {
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);

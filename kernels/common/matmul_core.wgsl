@@ -1,0 +1,106 @@
+// Tiled matmul core: for each batch b, C = A (M x K) * B (K x N), with pluggable
+// read/write hooks so that matmul, conv (implicit GEMM) and the VICReg products
+// share one tuned loop. The including kernel defines, before this part:
+//   fn mm_dims(b: u32) -> vec3<u32>                       (M, N, K)
+//   fn mm_readA(b: u32, row: u32, k: u32) -> f32           A[row, k]
+//   fn mm_readB(b: u32, k: u32, col: u32) -> f32           B[k, col]
+//   fn mm_write(b: u32, row: u32, col: u32, v: f32)        epilogue, called once per output
+//   fn mm_skip_tile(b: u32, tile_row: u32, tile_col: u32) -> bool   (uniform per workgroup)
+//   fn mm_reduce(b: u32, row: u32, col: u32, v: f32) -> f32         per-output contribution,
+//   fn mm_reduce_out(b: u32, tile_row: u32, tile_col: u32, sum: f32)  summed per workgroup
+// Dispatch: (ceil(N / TILE_N), ceil(M / TILE_M), batches).
+
+const TILE_M: u32 = 64;
+const TILE_N: u32 = 64; // = 4 * THREADS_X: each thread owns 4 adjacent columns (one vec4)
+const TILE_K: u32 = 16;
+const THREADS_X: u32 = 16;
+const THREADS_Y: u32 = 16;
+const REG_M: u32 = 4; // = TILE_M / THREADS_Y rows per thread
+// Load-order hints: whether consecutive invocations should walk A's rows (A stored
+// K-major, e.g. a transposed operand) and B's columns (B stored row-major).
+const A_ROW_FAST: bool = false;
+const MM_REDUCE: bool = false;
+
+const THREADS: u32 = THREADS_X * THREADS_Y;
+
+var<workgroup> tileA: array<f32, TILE_K * TILE_M>;        // [k][m]
+var<workgroup> tileB: array<vec4<f32>, TILE_K * THREADS_X>; // [k][n/4]
+var<workgroup> partial: array<f32, THREADS>;
+
+fn mm_load_tiles(b: u32, row0: u32, col0: u32, k0: u32, dims: vec3<u32>, li: u32, full: bool) {
+  for (var e = 0u; e < (TILE_K * TILE_M) / THREADS; e++) {
+    let idx = li + e * THREADS;
+    var m: u32;
+    var kk: u32;
+    if (A_ROW_FAST) { m = idx % TILE_M; kk = idx / TILE_M; } else { kk = idx % TILE_K; m = idx / TILE_K; }
+    var v = 0.0;
+    if (full || (row0 + m < dims.x && k0 + kk < dims.z)) { v = mm_readA(b, row0 + m, k0 + kk); }
+    tileA[kk * TILE_M + m] = v;
+  }
+  for (var e = 0u; e < (TILE_K * THREADS_X) / THREADS; e++) {
+    let idx = li + e * THREADS;
+    let c4 = idx % THREADS_X;
+    let kk = idx / THREADS_X;
+    let col = col0 + c4 * 4u;
+    let k = k0 + kk;
+    var v = vec4<f32>(0.0);
+    if (full) {
+      v = vec4<f32>(mm_readB(b, k, col), mm_readB(b, k, col + 1u), mm_readB(b, k, col + 2u), mm_readB(b, k, col + 3u));
+    } else if (k < dims.z) {
+      if (col < dims.y) { v.x = mm_readB(b, k, col); }
+      if (col + 1u < dims.y) { v.y = mm_readB(b, k, col + 1u); }
+      if (col + 2u < dims.y) { v.z = mm_readB(b, k, col + 2u); }
+      if (col + 3u < dims.y) { v.w = mm_readB(b, k, col + 3u); }
+    }
+    tileB[kk * THREADS_X + c4] = v;
+  }
+}
+
+@compute @workgroup_size(THREADS_X, THREADS_Y, 1)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+        @builtin(local_invocation_index) li: u32) {
+  let b = wg.z;
+  if (mm_skip_tile(b, wg.y, wg.x)) { return; }
+  let dims = mm_dims(b);
+  let row0 = wg.y * TILE_M;
+  let col0 = wg.x * TILE_N;
+  let fullMN = row0 + TILE_M <= dims.x && col0 + TILE_N <= dims.y;
+
+  var acc: array<vec4<f32>, REG_M>;
+  for (var i = 0u; i < REG_M; i++) { acc[i] = vec4<f32>(0.0); }
+
+  for (var k0 = 0u; k0 < dims.z; k0 += TILE_K) {
+    // Full tiles skip every bounds check; only edge tiles pay for them.
+    mm_load_tiles(b, row0, col0, k0, dims, li, fullMN && k0 + TILE_K <= dims.z);
+    workgroupBarrier();
+    for (var kk = 0u; kk < TILE_K; kk++) {
+      let bv = tileB[kk * THREADS_X + lid.x];
+      let abase = kk * TILE_M + lid.y * REG_M;
+      for (var i = 0u; i < REG_M; i++) {
+        acc[i] = fma(vec4<f32>(tileA[abase + i]), bv, acc[i]);
+      }
+    }
+    workgroupBarrier();
+  }
+
+  var s = 0.0;
+  for (var i = 0u; i < REG_M; i++) {
+    let row = row0 + lid.y * REG_M + i;
+    for (var j = 0u; j < 4u; j++) {
+      let col = col0 + lid.x * 4u + j;
+      if (fullMN || (row < dims.x && col < dims.y)) {
+        mm_write(b, row, col, acc[i][j]);
+        if (MM_REDUCE) { s += mm_reduce(b, row, col, acc[i][j]); }
+      }
+    }
+  }
+  if (MM_REDUCE) {
+    partial[li] = s;
+    workgroupBarrier();
+    for (var stride = THREADS / 2u; stride > 0u; stride /= 2u) {
+      if (li < stride) { partial[li] += partial[li + stride]; }
+      workgroupBarrier();
+    }
+    if (li == 0u) { mm_reduce_out(b, wg.y, wg.x, partial[0]); }
+  }
+}
