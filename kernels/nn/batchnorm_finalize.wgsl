@@ -1,0 +1,95 @@
+// Per-channel batch-norm finishing: one workgroup per channel sums the chunk
+// partials written by batchnorm_reduce*.wgsl (tree in shared memory).
+//   stats_final: stats = [mean (C) | invstd (C)] from the shifted sums (biased
+//                variance, as PyTorch normalises), and the running statistics
+//                updated in place with the UNBIASED variance.
+//   grad_final:  dbeta = sum g, dgamma = invstd * sum g (x - mean), and the
+//                coefficients of dx = A g + B (x - mean) + D per channel
+//                (train: A = gamma invstd, B = -A invstd dgamma / M, D = -A dbeta / M;
+//                eval: statistics are constants, so B = D = 0).
+//   eval_stats:  stats from the running statistics (one thread per channel).
+struct Params { c: u32, s: u32, chunks: u32, m: u32, eps: f32, momentum: f32, flag: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> part: array<f32>;
+@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(3) var<storage, read_write> stats: array<f32>;
+@group(0) @binding(4) var<storage, read_write> rmean: array<f32>;
+@group(0) @binding(5) var<storage, read_write> rvar: array<f32>;
+@group(0) @binding(6) var<storage, read> sstats: array<f32>;
+@group(0) @binding(7) var<storage, read> gamma: array<f32>;
+@group(0) @binding(8) var<storage, read_write> dgamma: array<f32>;
+@group(0) @binding(9) var<storage, read_write> dbeta: array<f32>;
+@group(0) @binding(10) var<storage, read_write> coef: array<f32>;
+@group(0) @binding(11) var<storage, read> rmean_in: array<f32>;
+@group(0) @binding(12) var<storage, read> rvar_in: array<f32>;
+
+const WG: u32 = 64;
+
+var<workgroup> sa: array<f32, WG>;
+var<workgroup> sb: array<f32, WG>;
+
+fn sum_partials(c: u32, l: u32) {
+  var a = 0.0;
+  var b = 0.0;
+  for (var k = l; k < p.chunks; k = k + WG) {
+    a = a + part[(c * p.chunks + k) * 2u];
+    b = b + part[(c * p.chunks + k) * 2u + 1u];
+  }
+  sa[l] = a;
+  sb[l] = b;
+  workgroupBarrier();
+  for (var h = WG / 2u; h > 0u; h = h / 2u) {
+    if (l < h) {
+      sa[l] = sa[l] + sa[l + h];
+      sb[l] = sb[l] + sb[l + h];
+    }
+    workgroupBarrier();
+  }
+}
+
+@compute @workgroup_size(WG)
+fn stats_final(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let c = wid.x;
+  sum_partials(c, lid.x);
+  if (lid.x == 0u) {
+    let m = f32(p.m);
+    let d = sa[0] / m;
+    let v = max(sb[0] / m - d * d, 0.0);
+    let mean = x[c * p.s] + d;
+    stats[c] = mean;
+    stats[p.c + c] = inverseSqrt(v + p.eps);
+    if (p.flag != 0u) {
+      let unbiased = select(v, v * m / (m - 1.0), p.m > 1u);
+      rmean[c] = (1.0 - p.momentum) * rmean[c] + p.momentum * mean;
+      rvar[c] = (1.0 - p.momentum) * rvar[c] + p.momentum * unbiased;
+    }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn grad_final(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let c = wid.x;
+  sum_partials(c, lid.x);
+  if (lid.x == 0u) {
+    let invstd = sstats[p.c + c];
+    let db = sa[0];
+    let dg = sb[0] * invstd;
+    dbeta[c] = db;
+    dgamma[c] = dg;
+    let a = gamma[c] * invstd;
+    let m = f32(p.m);
+    coef[c] = a;
+    // flag: 1 = training statistics (they depend on x), 0 = eval.
+    coef[p.c + c] = select(0.0, -a * invstd * dg / m, p.flag != 0u);
+    coef[2u * p.c + c] = select(0.0, -a * db / m, p.flag != 0u);
+  }
+}
+
+@compute @workgroup_size(WG)
+fn eval_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let c = gid.x;
+  if (c < p.c) {
+    stats[c] = rmean_in[c];
+    stats[p.c + c] = inverseSqrt(rvar_in[c] + p.eps);
+  }
+}
