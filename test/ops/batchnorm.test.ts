@@ -97,8 +97,8 @@ describe('batch norm on the GPU', () => {
       runningMean: Tensor.zeros(gpu, [c]),
       runningVar: Tensor.from(gpu, new Float32Array(c).fill(1), [c]),
     };
-    let rm = new Float64Array(c);
-    let rv = new Float64Array(c).fill(1);
+    let rm: Float64Array = new Float64Array(c);
+    let rv: Float64Array = new Float64Array(c).fill(1);
     for (let step = 0; step < 3; step++) {
       const x = randn(n * c, 20 + step, 3);
       const tx = Tensor.from(gpu, x, [n, c]);
