@@ -43,7 +43,10 @@ export function maxPoolBackwardRef(x: ArrayLike<number>, dy: ArrayLike<number>, 
   const { arg, oh, ow } = maxPoolRef(x, nc, h, w, k, s);
   const dx = new Float64Array(nc * h * w);
   for (let p = 0; p < nc; p++)
-    for (let o = 0; o < oh * ow; o++) dx[p * h * w + arg[p * oh * ow + o]!] += dy[p * oh * ow + o]!;
+    for (let o = 0; o < oh * ow; o++) {
+      const q = p * h * w + arg[p * oh * ow + o]!;
+      dx[q] = dx[q]! + dy[p * oh * ow + o]!;
+    }
   return dx;
 }
 
@@ -69,7 +72,10 @@ export function avgPoolBackwardRef(dy: ArrayLike<number>, nc: number, h: number,
     for (let i = 0; i < oh; i++)
       for (let j = 0; j < ow; j++)
         for (let a = 0; a < k; a++)
-          for (let b = 0; b < k; b++) dx[p * h * w + (i * s + a) * w + j * s + b] += dy[(p * oh + i) * ow + j]! / (k * k);
+          for (let b = 0; b < k; b++) {
+            const q = p * h * w + (i * s + a) * w + j * s + b;
+            dx[q] = dx[q]! + dy[(p * oh + i) * ow + j]! / (k * k);
+          }
   return dx;
 }
 
