@@ -1,0 +1,143 @@
+/**
+ * Weighted kNN classifier on frozen features (DINO / InstDisc protocol): cosine similarity,
+ * the k most similar training rows vote with weight exp(sim / T), top-1 accuracy.
+ *
+ * Test rows go in chunks: a similarity block [chunk, Ntr] (kept under ~64 MB, never the full
+ * Nte x Ntr matrix), then one workgroup per row keeps the top k and votes. Train rows are
+ * normalised once into transposed blocks [R, cols] that fit one binding.
+ */
+import normTSrc from '../../kernels/eval/knn_norm_t.wgsl';
+import rowNormSrc from '../../kernels/eval/knn_rownorm.wgsl';
+import simSrc from '../../kernels/eval/knn_sim.wgsl';
+import topkSrc from '../../kernels/eval/knn_topk_vote.wgsl';
+import type { Gpu } from '../gpu/device.js';
+import { Tensor } from '../tensor.js';
+import { InputError } from '../errors.js';
+import { checkLabels, describeFeatures, numClasses, type FeatureSet } from './features.js';
+
+const NORM_T = { name: 'eval/knn_norm_t', parts: [{ file: 'kernels/eval/knn_norm_t.wgsl', code: normTSrc }] };
+const ROW_NORM = { name: 'eval/knn_rownorm', parts: [{ file: 'kernels/eval/knn_rownorm.wgsl', code: rowNormSrc }] };
+const SIM = { name: 'eval/knn_sim', parts: [{ file: 'kernels/eval/knn_sim.wgsl', code: simSrc }] };
+const SIM_WG = 32;
+const SIM_ROWS = 8;
+
+export interface KnnOptions {
+  /** Neighbours (default 20). */
+  k?: number;
+  /** Vote temperature (default 0.07). */
+  temperature?: number;
+  /** Number of classes (default: largest label + 1). */
+  classes?: number;
+  /** Bytes of similarity block per chunk (default 64 MiB). */
+  chunkBytes?: number;
+}
+
+export interface KnnResult {
+  top1: number;
+  /** Predicted class per test row. */
+  pred: Uint32Array;
+}
+
+function topkSpec(k: number, classes: number) {
+  // K * WG candidates of 8 bytes must fit the 16 KiB of workgroup memory every device has.
+  let wg = 64;
+  while (wg > 1 && k * wg * 8 > 16384) wg /= 2;
+  return {
+    name: 'eval/knn_topk_vote',
+    parts: [{ file: 'kernels/eval/knn_topk_vote.wgsl', code: topkSrc }],
+    consts: { K: k, C: classes, WG: wg },
+  };
+}
+
+/** Predictions and top-1 accuracy of the weighted kNN classifier. */
+export async function knnClassify(
+  gpu: Gpu,
+  train: FeatureSet,
+  trainLabels: ArrayLike<number>,
+  test: FeatureSet,
+  testLabels: ArrayLike<number>,
+  opts: KnnOptions = {},
+): Promise<KnnResult> {
+  const tr = describeFeatures(train, 'knn train');
+  const te = describeFeatures(test, 'knn test');
+  if (tr.dim !== te.dim) throw new InputError('shape-mismatch', `knn: train R=${tr.dim}, test R=${te.dim}`);
+  checkLabels(trainLabels, tr.rows, 'knn train');
+  checkLabels(testLabels, te.rows, 'knn test');
+  const k = Math.min(opts.k ?? 20, tr.rows);
+  const temperature = opts.temperature ?? 0.07;
+  if (!(k >= 1) || !Number.isInteger(k)) throw new InputError('bad-option', `knn: k must be a positive integer, got ${opts.k}`);
+  if (!(temperature > 0)) throw new InputError('bad-option', `knn: temperature must be > 0, got ${temperature}`);
+  const classes = opts.classes ?? numClasses(trainLabels, testLabels);
+  const R = tr.dim;
+  const N = tr.rows;
+
+  // Transposed, normalised train blocks: block b holds train rows [b*per, ...) as columns.
+  const maxCols = Math.floor(gpu.maxBinding / (4 * R) / 4) * 4;
+  if (maxCols < 4) throw new InputError('too-large', `knn: R=${R} too large for one binding`);
+  const nBlocks = Math.ceil(N / maxCols);
+  const per = Math.ceil(N / nBlocks / 4) * 4;
+  const blocks: { t: Tensor; col0: number; cols: number; cols4: number }[] = [];
+  const normT = gpu.kernel(NORM_T);
+  for (let b = 0; b * per < N; b++) {
+    const col0 = b * per;
+    const cols = Math.min(per, N - col0);
+    const cols4 = Math.ceil(cols / 4);
+    const t = Tensor.zeros(gpu, [R, cols4 * 4]); // padding columns stay zero
+    for (const sh of tr.shards) {
+      const lo = Math.max(col0, sh.row0);
+      const hi = Math.min(col0 + cols, sh.row0 + sh.rows);
+      if (hi <= lo) continue;
+      const params = gpu.params('uuuuu', hi - lo, R, lo - sh.row0, lo - col0, cols4 * 4);
+      gpu.dispatch(normT, { p: params, x: sh.t.buffer, bt: t.buffer }, [Math.ceil((hi - lo) / 64)]);
+    }
+    blocks.push({ t, col0, cols, cols4 });
+  }
+
+  const tinv = Tensor.empty(gpu, [te.rows]);
+  const rowNorm = gpu.kernel(ROW_NORM);
+  for (const sh of te.shards) {
+    gpu.dispatch(rowNorm, { p: gpu.params('uuuu', sh.rows, R, 0, sh.row0), x: sh.t.buffer, inv: tinv.buffer }, [Math.ceil(sh.rows / 64)]);
+  }
+  const labels = Tensor.from(gpu, Uint32Array.from(trainLabels), [N]);
+  const pred = Tensor.empty(gpu, [te.rows], 'u32');
+
+  const lds = Math.ceil(N / 4) * 4;
+  const chunkBytes = Math.min(opts.chunkBytes ?? 64 * 2 ** 20, gpu.maxBinding);
+  const chunk = Math.max(SIM_ROWS, Math.floor(chunkBytes / (4 * lds) / SIM_ROWS) * SIM_ROWS);
+  const sim = Tensor.empty(gpu, [Math.min(chunk, te.rows), lds]);
+  const simK = gpu.kernel(SIM);
+  const topk = gpu.kernel(topkSpec(k, classes));
+  try {
+    for (const sh of te.shards) {
+      for (let a0 = 0; a0 < sh.rows; a0 += chunk) {
+        const m = Math.min(chunk, sh.rows - a0);
+        for (const b of blocks) {
+          const params = gpu.params('uuuuuu', m, R, a0, b.cols4, lds / 4, b.col0 / 4);
+          gpu.dispatch(simK, { p: params, a: sh.t.buffer, bt: b.t.buffer, s: sim.buffer }, [Math.ceil(b.cols4 / SIM_WG), Math.ceil(m / SIM_ROWS)]);
+        }
+        const params = gpu.params('uuuf', N, lds, sh.row0 + a0, 1 / temperature);
+        gpu.dispatch(topk, { p: params, s: sim.buffer, tinv: tinv.buffer, labels: labels.buffer, pred: pred.buffer }, [m]);
+        gpu.flush(); // one chunk per submit keeps command buffers (and lavapipe's queue) short
+      }
+    }
+    const p = await pred.readU32();
+    let correct = 0;
+    for (let i = 0; i < te.rows; i++) if (p[i] === testLabels[i]) correct++;
+    return { top1: correct / te.rows, pred: p };
+  } finally {
+    for (const b of blocks) b.t.release();
+    for (const t of [tinv, labels, pred, sim]) t.release();
+  }
+}
+
+/** Top-1 accuracy (0..1) of the weighted kNN classifier (k = 20, T = 0.07 by default). */
+export async function knnTop1(
+  gpu: Gpu,
+  train: FeatureSet,
+  trainLabels: ArrayLike<number>,
+  test: FeatureSet,
+  testLabels: ArrayLike<number>,
+  opts: KnnOptions = {},
+): Promise<number> {
+  return (await knnClassify(gpu, train, trainLabels, test, testLabels, opts)).top1;
+}
