@@ -29,6 +29,11 @@ export interface NpyArray {
   fortranOrder: boolean;
   /** The format version, e.g. [1, 0]. */
   version: [number, number];
+  /**
+   * For float64 files: the C-order index of the first finite value that overflowed to ±Inf in
+   * float32, with that value; null when none did (and always for float32/float16 files).
+   */
+  overflow: { index: number; value: number } | null;
 }
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
@@ -311,7 +316,22 @@ export function parseNpy(bytes: Uint8Array, file = '<buffer>'): NpyArray {
 
   let data = decode(bytes, dataStart, count, dtype);
   if (fortran && shape.length > 1) data = fortranToC(data, shape);
-  return { data, shape, descr: descrV, fortranOrder: fortran as boolean, version: [major, minor] };
+  let overflow: NpyArray['overflow'] = null;
+  if (dtype.size === 8) {
+    for (let k = 0; k < data.length; k++) {
+      const v = data[k]!;
+      if (v === Infinity || v === -Infinity) {
+        // find the float64 source of this element (C index k) to tell overflow from a stored Inf
+        const src = new DataView(bytes.buffer, bytes.byteOffset + dataStart, count * 8);
+        const at = fortran && shape.length > 1 ? fortranIndex(k, shape) : k;
+        const orig = src.getFloat64(at * 8, dtype.little);
+        if (Number.isFinite(orig)) overflow = { index: k, value: orig };
+        break;
+      }
+      if (v !== v) break; // a NaN comes first: validation reports it
+    }
+  }
+  return { data, shape, descr: descrV, fortranOrder: fortran as boolean, version: [major, minor], overflow };
 }
 
 function decode(bytes: Uint8Array, start: number, count: number, dt: FloatDtype): Float32Array {
@@ -325,6 +345,22 @@ function decode(bytes: Uint8Array, start: number, count: number, dt: FloatDtype)
   else if (dt.size === 8) for (let k = 0; k < count; k++) out[k] = view.getFloat64(k * 8, dt.little);
   else for (let k = 0; k < count; k++) out[k] = halfToFloat(view.getUint16(k * 2, dt.little));
   return out;
+}
+
+/** The Fortran-order storage index of the element at C-order index `c`. */
+function fortranIndex(c: number, shape: number[]): number {
+  let off = 0;
+  let stride = 1;
+  const idx: number[] = [];
+  for (let a = shape.length - 1; a >= 0; a--) {
+    idx[a] = c % shape[a]!;
+    c = Math.floor(c / shape[a]!);
+  }
+  for (let a = 0; a < shape.length; a++) {
+    off += idx[a]! * stride;
+    stride *= shape[a]!;
+  }
+  return off;
 }
 
 /** Reorders Fortran-order (column-major) data to C order. */

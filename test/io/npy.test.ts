@@ -143,6 +143,15 @@ describe('npy: reading', () => {
   it('float64 beyond the float32 range becomes Inf (caught later by validation)', () => {
     const r = parseNpy(npy(hdr('<f8', '(2,)'), f64([1e300, -1e300])));
     expect(Array.from(r.data)).toEqual([Infinity, -Infinity]);
+    expect(r.overflow).toEqual({ index: 0, value: 1e300 });
+    // a stored Inf is not an overflow; nor is anything in a float32 file
+    expect(parseNpy(npy(hdr('<f8', '(3,)'), f64([1, Infinity, 1e300]))).overflow).toBeNull();
+    expect(parseNpy(npy(hdr('<f8', '(3,)'), f64([1, 2, 3]))).overflow).toBeNull();
+    expect(parseNpy(npy(hdr('<f4', '(2,)'), f32le([1, Infinity]))).overflow).toBeNull();
+    // Fortran order: reported at the C-order index, with the original value
+    const fo = parseNpy(npy(hdr('>f8', '(2, 2)', 'True'), f64([1, 2, -5e300, 4], false)));
+    expect(Array.from(fo.data)).toEqual([1, -Infinity, 2, 4]);
+    expect(fo.overflow).toEqual({ index: 1, value: -5e300 });
   });
 
   it('reads big-endian float32', () => {
