@@ -1,6 +1,21 @@
-// STUB: the real implementation is being written; the signatures below are the contract.
+/**
+ * The fused VICReg loss (Bardes, Ponce, LeCun 2022) and its gradients in four dispatches:
+ * stats (column means/variances/squared differences) -> product (C or Gram K, upper
+ * triangle, fused square-and-sum) -> finalize (scalar terms) -> grad (one tiled product
+ * per view with the invariance and variance terms in its epilogue). See DESIGN in docs/vicreg.md.
+ */
+import statsSrc from '../../kernels/vicreg/stats.wgsl';
+import commonSrc from '../../kernels/vicreg/common.wgsl';
+import productSrc from '../../kernels/vicreg/product.wgsl';
+import finalizeSrc from '../../kernels/vicreg/finalize.wgsl';
+import gradSrc from '../../kernels/vicreg/grad.wgsl';
 import type { Gpu } from '../gpu/device.js';
-import type { Tensor } from '../tensor.js';
+import type { KernelSpec } from '../gpu/kernel.js';
+import { Tensor } from '../tensor.js';
+import type { Tape } from '../tape.js';
+import { InputError } from '../errors.js';
+import { MATMUL_CORE, matmulGrid, tileConsts, DEFAULT_TILES } from '../ops/matmul-core.js';
+import { validatePair } from './validate.js';
 
 export type Convention = 'official' | 'paper';
 export type Form = 'auto' | 'cov' | 'gram';
@@ -23,7 +38,7 @@ export interface VicregTerms {
 }
 
 export interface VicregResult {
-  /** 4 floats on the GPU: total, invariance, variance, covariance. */
+  /** 5 floats on the GPU: total, invariance, variance, covariance, bad-input flag. */
   terms: Tensor;
   gradZ1: Tensor;
   gradZ2: Tensor;
@@ -33,10 +48,193 @@ export interface VicregResult {
   release(): void;
 }
 
-/** Loss, terms and both gradients on the GPU; no read-back. Throws InputError for bad shapes/options. */
+const part = (file: string, code: string) => ({ file: `kernels/vicreg/${file}`, code });
+const STATS: KernelSpec = { name: 'vicreg/stats', parts: [part('stats.wgsl', statsSrc)] };
+const FINALIZE: KernelSpec = { name: 'vicreg/finalize', parts: [part('finalize.wgsl', finalizeSrc)] };
+
+function productSpec(gram: boolean): KernelSpec {
+  return {
+    name: 'vicreg/product',
+    parts: [part('product.wgsl', productSrc), part('common.wgsl', commonSrc), MATMUL_CORE],
+    consts: { ...tileConsts(), GRAM: gram, MM_REDUCE: true, A_ROW_FAST: !gram },
+  };
+}
+function gradSpec(gram: boolean): KernelSpec {
+  return {
+    name: 'vicreg/grad',
+    parts: [part('grad.wgsl', gradSrc), part('common.wgsl', commonSrc), MATMUL_CORE],
+    consts: { ...tileConsts(), GRAM: gram, A_ROW_FAST: false },
+  };
+}
+
+interface Resolved {
+  convention: Convention;
+  form: 'cov' | 'gram';
+  lambda: number;
+  mu: number;
+  nu: number;
+  gamma: number;
+  eps: number;
+}
+
+/** Picks the cheaper covariance form: the Gram form costs O(n² d), the d x d one O(n d²). */
+export function chooseForm(n: number, d: number, form: Form = 'auto'): 'cov' | 'gram' {
+  if (form === 'cov' || form === 'gram') return form;
+  return n < d ? 'gram' : 'cov';
+}
+
+export function resolveOptions(n: number, d: number, o: VicregOptions = {}): Resolved {
+  const convention = o.convention ?? 'official';
+  if (convention !== 'official' && convention !== 'paper') throw new InputError('bad-option', `unknown convention '${convention}' (official|paper)`);
+  const form = o.form ?? 'auto';
+  if (form !== 'auto' && form !== 'cov' && form !== 'gram') throw new InputError('bad-option', `unknown form '${form}' (auto|cov|gram)`);
+  const r = {
+    convention,
+    form: chooseForm(n, d, form),
+    lambda: o.lambda ?? 25,
+    mu: o.mu ?? 25,
+    nu: o.nu ?? 1,
+    gamma: o.gamma ?? 1,
+    eps: o.eps ?? 1e-4,
+  };
+  for (const k of ['lambda', 'mu', 'nu', 'gamma', 'eps'] as const) {
+    if (!Number.isFinite(r[k])) throw new InputError('bad-option', `${k} must be a finite number, got ${r[k]}`);
+  }
+  if (r.eps < 0) throw new InputError('bad-option', `eps must be >= 0, got ${r.eps}`);
+  return r;
+}
+
+function checkShapes(gpu: Gpu, z1: Tensor, z2: Tensor, form: 'cov' | 'gram'): { n: number; d: number } {
+  if (z1.shape.length !== 2) throw new InputError('bad-rank', `Z1 must be 2-D (n, d), got shape [${z1.shape}]`);
+  if (z2.shape.length !== 2) throw new InputError('bad-rank', `Z2 must be 2-D (n, d), got shape [${z2.shape}]`);
+  const [n, d] = z1.shape as [number, number];
+  if (z2.shape[0] !== n || z2.shape[1] !== d) throw new InputError('shape-mismatch', `Z1 is (${n}, ${d}) but Z2 is (${z2.shape.join(', ')})`);
+  if (n < 2) throw new InputError('too-few-rows', `need at least 2 rows (samples) for the unbiased variance, got n=${n}`);
+  if (d < 1) throw new InputError('bad-rank', `need at least 1 column, got d=${d}`);
+  const dim = form === 'gram' ? n : d;
+  const matBytes = 2 * dim * dim * 4;
+  if (matBytes > gpu.maxBinding || n * d * 4 > gpu.maxBinding) {
+    throw new InputError('too-large', `the ${form} form needs a ${dim}x${dim} matrix per view (${(matBytes / 2 ** 20).toFixed(0)} MiB), over this device's ${(gpu.maxBinding / 2 ** 20).toFixed(0)} MiB binding limit; try --form ${form === 'gram' ? 'cov' : 'gram'}`);
+  }
+  return { n, d };
+}
+
+/** Internal state between the forward passes and the gradient pass. */
+interface Forward {
+  n: number;
+  d: number;
+  r: Resolved;
+  colstats: Tensor;
+  mat: Tensor;
+  partials: Tensor;
+  terms: Tensor;
+}
+
+function forward(gpu: Gpu, z1: Tensor, z2: Tensor, opts: VicregOptions): Forward {
+  const pre = resolveOptions(z1.shape[0] ?? 0, z1.shape[1] ?? 0, opts);
+  const { n, d } = checkShapes(gpu, z1, z2, pre.form);
+  const r = pre;
+  const gram = r.form === 'gram';
+  const dim = gram ? n : d;
+  const colstats = Tensor.empty(gpu, [5, d]);
+  gpu.dispatch(gpu.kernel(STATS), { p: gpu.params('uu', n, d), z1: z1.buffer, z2: z2.buffer, colstats: colstats.buffer }, [Math.ceil(d / 32)]);
+
+  const grid = matmulGrid(dim, dim, 2, DEFAULT_TILES);
+  const tilesPerView = grid[0] * grid[1];
+  const mat = Tensor.empty(gpu, [2, dim, dim]);
+  const partials = Tensor.empty(gpu, [2, tilesPerView]);
+  gpu.dispatch(
+    gpu.kernel(productSpec(gram)),
+    { p: gpu.params('uufuu', n, d, 1 / (n - 1), grid[0], tilesPerView), z1: z1.buffer, z2: z2.buffer, colstats: colstats.buffer, mat: mat.buffer, partials: partials.buffer },
+    grid,
+  );
+
+  const official = r.convention === 'official';
+  const terms = Tensor.empty(gpu, [5]);
+  gpu.dispatch(
+    gpu.kernel(FINALIZE),
+    {
+      p: gpu.params('uuuufffffff', n, d, tilesPerView, gram ? 1 : 0, official ? 1 / (n * d) : 1 / n, official ? 0.5 : 1, r.lambda, r.mu, r.nu, r.gamma, r.eps),
+      colstats: colstats.buffer,
+      partials: partials.buffer,
+      terms: terms.buffer,
+    },
+    [1],
+  );
+  return { n, d, r, colstats, mat, partials, terms };
+}
+
+/** Dispatches the gradient product; `seed` holds dLoss/dTotal in its first float. */
+function gradients(gpu: Gpu, z1: Tensor, z2: Tensor, f: Forward, seed: GPUBuffer): [Tensor, Tensor] {
+  const { n, d, r } = f;
+  const gram = r.form === 'gram';
+  const official = r.convention === 'official';
+  const g1 = Tensor.empty(gpu, [n, d]);
+  const g2 = Tensor.empty(gpu, [n, d]);
+  const aInv = r.lambda * (official ? 2 / (n * d) : 2 / n);
+  const aVar = (r.mu * (official ? 0.5 : 1)) / d / (n - 1);
+  const aCov = (r.nu * 4) / (d * (n - 1));
+  gpu.dispatch(
+    gpu.kernel(gradSpec(gram)),
+    {
+      p: gpu.params('uufffff', n, d, aInv, aVar, aCov, r.gamma, r.eps),
+      z1: z1.buffer,
+      z2: z2.buffer,
+      colstats: f.colstats.buffer,
+      mat: f.mat.buffer,
+      seed,
+      g1: g1.buffer,
+      g2: g2.buffer,
+    },
+    matmulGrid(n, d, 2, DEFAULT_TILES),
+  );
+  return [g1, g2];
+}
+
+async function readTerms(terms: Tensor): Promise<VicregTerms> {
+  const t = await terms.read();
+  if (t[4] !== 0 || !t.slice(0, 4).every(Number.isFinite)) {
+    throw new InputError('non-finite', 'the embeddings contain NaN or Inf (or overflow float32)');
+  }
+  return { loss: t[0]!, invariance: t[1]!, variance: t[2]!, covariance: t[3]! };
+}
+
+const ONE = new Float32Array([1]);
+
+/** Loss, terms and both gradients on the GPU, one encoder, no read-back. Throws InputError for bad shapes/options. */
 export function vicregLoss(gpu: Gpu, z1: Tensor, z2: Tensor, opts: VicregOptions = {}): VicregResult {
-  void gpu; void z1; void z2; void opts;
-  throw new Error('not implemented yet');
+  const f = forward(gpu, z1, z2, opts);
+  const seed = Tensor.from(gpu, ONE, [1]);
+  const [gradZ1, gradZ2] = gradients(gpu, z1, z2, f, seed.buffer);
+  for (const t of [f.colstats, f.mat, f.partials, seed]) t.release();
+  return {
+    terms: f.terms,
+    gradZ1,
+    gradZ2,
+    form: f.r.form,
+    read: () => readTerms(f.terms),
+    release() {
+      for (const t of [f.terms, gradZ1, gradZ2]) t.release();
+    },
+  };
+}
+
+/**
+ * The loss as a tape op: forward now (terms tensor [5]: its first float is the
+ * total to backpropagate from), gradients when the tape runs backward.
+ */
+export function vicregOp(tape: Tape, z1: Tensor, z2: Tensor, opts: VicregOptions = {}): { terms: Tensor; form: 'cov' | 'gram'; read: () => Promise<VicregTerms> } {
+  const gpu = tape.gpu;
+  const f = forward(gpu, z1, z2, opts);
+  f.partials.release();
+  tape.record({
+    op: 'vicreg',
+    inputs: [z1, z2],
+    outputs: [f.terms],
+    saved: [f.colstats, f.mat],
+    backward: ([gTerms]) => gradients(gpu, z1, z2, f, gTerms!.buffer),
+  });
+  return { terms: f.terms, form: f.r.form, read: () => readTerms(f.terms) };
 }
 
 /** Host convenience: validates (InputError), uploads, computes, reads back terms and gradients. */
@@ -48,6 +246,20 @@ export async function vicregLossHost(
   d: number,
   opts: VicregOptions = {},
 ): Promise<VicregTerms & { gradZ1: Float32Array; gradZ2: Float32Array; form: 'cov' | 'gram' }> {
-  void gpu; void z1; void z2; void n; void d; void opts;
-  throw new Error('not implemented yet');
+  validatePair(z1, [n, d], z2, [n, d]);
+  const t1 = Tensor.from(gpu, z1, [n, d]);
+  const t2 = Tensor.from(gpu, z2, [n, d]);
+  try {
+    const res = vicregLoss(gpu, t1, t2, opts);
+    try {
+      const terms = await res.read();
+      const [gradZ1, gradZ2] = [await res.gradZ1.read(), await res.gradZ2.read()];
+      return { ...terms, gradZ1, gradZ2, form: res.form };
+    } finally {
+      res.release();
+    }
+  } finally {
+    t1.release();
+    t2.release();
+  }
 }

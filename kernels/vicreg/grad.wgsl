@@ -1,0 +1,42 @@
+// VICReg pass 4 (prelude for matmul_core.wgsl): each view's whole gradient in one
+// tiled product (batch = view) whose epilogue adds the invariance and variance terms:
+//   cov form:  G = seed * (a_cov * Zc Coff + a_inv (Z - Z') + var term)   (Coff: C, diagonal read as 0)
+//   gram form: G = seed * (a_cov * (K Zc - Zc diag(Var)) + a_inv (Z - Z') + var term)
+// with K and C already divided by (n-1) in the product pass.
+struct Params { n: u32, d: u32, a_inv: f32, a_var: f32, a_cov: f32, gamma: f32, eps: f32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(4) var<storage, read> mat: array<f32>;
+@group(0) @binding(5) var<storage, read> seed: array<f32>;
+@group(0) @binding(6) var<storage, read_write> g1: array<f32>;
+@group(0) @binding(7) var<storage, read_write> g2: array<f32>;
+
+const GRAM: bool = false;
+
+fn mm_dims(b: u32) -> vec3<u32> {
+  if (GRAM) { return vec3<u32>(p.n, p.d, p.n); }
+  return vec3<u32>(p.n, p.d, p.d);
+}
+fn mm_readA(b: u32, row: u32, k: u32) -> f32 {
+  if (GRAM) { return mat[b * p.n * p.n + row * p.n + k]; }
+  return zc(b, row, k);
+}
+fn mm_readB(b: u32, k: u32, col: u32) -> f32 {
+  if (GRAM) { return zc(b, k, col); }
+  if (k == col) { return 0.0; }
+  return mat[b * p.d * p.d + k * p.d + col];
+}
+fn mm_write(b: u32, i: u32, j: u32, acc: f32) {
+  let zcij = zc(b, i, j);
+  let v = col_var(b, j);
+  var cov = acc;
+  if (GRAM) { cov = acc - v * zcij; }
+  let sd = sqrt(v + p.eps);
+  var hinge = 0.0;
+  if (sd < p.gamma) { hinge = -p.a_var * zcij / sd; }
+  let diff = zval(b, i, j) - zval(1u - b, i, j);
+  let g = seed[0] * (p.a_cov * cov + p.a_inv * diff + hinge);
+  if (b == 0u) { g1[i * p.d + j] = g; } else { g2[i * p.d + j] = g; }
+}
+fn mm_skip_tile(b: u32, tile_row: u32, tile_col: u32) -> bool { return false; }
+fn mm_reduce(b: u32, row: u32, col: u32, v: f32) -> f32 { return 0.0; }
+fn mm_reduce_out(b: u32, tile_row: u32, tile_col: u32, sum: f32) {}

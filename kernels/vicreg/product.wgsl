@@ -1,0 +1,46 @@
+// VICReg pass 2 (prelude for matmul_core.wgsl), both views in one dispatch (batch = view):
+//   cov form:  C = Zcᵀ Zc / (n-1)   (d x d)
+//   gram form: K = Zc Zcᵀ / (n-1)   (n x n)
+// Only tiles touching the upper triangle run; each writes its entries and their mirror
+// images (the gradient pass reads the full matrix) and, in the epilogue, sums the squares
+// of the strict upper triangle twice (+ the diagonal for the Gram form) per workgroup.
+struct Params { n: u32, d: u32, inv_nm1: f32, tiles_x: u32, tiles_per_view: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(4) var<storage, read_write> mat: array<f32>;
+@group(0) @binding(5) var<storage, read_write> partials: array<f32>;
+
+const GRAM: bool = false;
+
+fn mm_dims(b: u32) -> vec3<u32> {
+  if (GRAM) { return vec3<u32>(p.n, p.n, p.d); }
+  return vec3<u32>(p.d, p.d, p.n);
+}
+fn mm_readA(b: u32, row: u32, k: u32) -> f32 {
+  if (GRAM) { return zc(b, row, k); }
+  return zc(b, k, row);
+}
+fn mm_readB(b: u32, k: u32, col: u32) -> f32 {
+  if (GRAM) { return zc(b, col, k); }
+  return zc(b, k, col);
+}
+fn mm_write(b: u32, row: u32, col: u32, v: f32) {
+  let dim = mm_dims(b).x;
+  let s = v * p.inv_nm1;
+  mat[b * dim * dim + row * dim + col] = s;
+  mat[b * dim * dim + col * dim + row] = s;
+}
+fn mm_skip_tile(b: u32, tile_row: u32, tile_col: u32) -> bool {
+  // Strictly below the diagonal: its mirror tile computes the same entries.
+  let skip = tile_row * TILE_M >= (tile_col + 1u) * TILE_N;
+  if (skip) { partials[b * p.tiles_per_view + tile_row * p.tiles_x + tile_col] = 0.0; }
+  return skip;
+}
+fn mm_reduce(b: u32, row: u32, col: u32, v: f32) -> f32 {
+  let s = v * p.inv_nm1;
+  if (row < col) { return 2.0 * s * s; }
+  if (GRAM && row == col) { return s * s; }
+  return 0.0;
+}
+fn mm_reduce_out(b: u32, tile_row: u32, tile_col: u32, sum: f32) {
+  partials[b * p.tiles_per_view + tile_row * p.tiles_x + tile_col] = sum;
+}
