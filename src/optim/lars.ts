@@ -1,0 +1,96 @@
+/**
+ * LARS as in facebookresearch/vicreg main_vicreg.py, with its
+ * exclude_bias_and_norm filters: parameters with ndim == 1 (biases, BN weights)
+ * get neither weight decay nor the trust ratio.
+ * Dispatches per weight: one norm reduction (partials) + one update that finishes
+ * the norms in each workgroup; per 1-D parameter: one update.
+ */
+import normsSrc from '../../kernels/optim/lars_norms.wgsl';
+import larsSrc from '../../kernels/optim/lars.wgsl';
+import type { Gpu } from '../gpu/device.js';
+import type { KernelSpec } from '../gpu/kernel.js';
+import { Tensor } from '../tensor.js';
+import { grid1d } from '../ops/grid.js';
+import { Optimizer, type LearningRate } from './optimizer.js';
+
+export interface LarsOptions {
+  weightDecay?: number; // default 1e-6
+  momentum?: number; // default 0.9
+  eta?: number; // default 0.001
+  /** Parameters excluded from weight decay and adaptation (default: ndim == 1). */
+  exclude?: (p: Tensor) => boolean;
+}
+
+const NORMS: KernelSpec = { name: 'optim/lars_norms', parts: [{ file: 'kernels/optim/lars_norms.wgsl', code: normsSrc }] };
+const update = (entryPoint: 'update_adapted' | 'update_plain'): KernelSpec => ({
+  name: 'optim/lars',
+  parts: [{ file: 'kernels/optim/lars.wgsl', code: larsSrc }],
+  entryPoint,
+});
+
+/** Most norm partials; each update workgroup sums them, so keep this modest. */
+const MAX_PARTIALS = 1024;
+/** Cap on update workgroups (grid-stride beyond): amortises the partial sum. */
+const MAX_UPDATE_WG = 4096;
+
+export const excludeBiasAndNorm = (p: Tensor): boolean => p.shape.length === 1;
+
+export class Lars extends Optimizer {
+  readonly weightDecay: number;
+  readonly momentum: number;
+  readonly eta: number;
+  private exclude: (p: Tensor) => boolean;
+  private part: Tensor;
+
+  constructor(gpu: Gpu, params: Tensor[], opts: LarsOptions = {}) {
+    super(gpu, params);
+    this.weightDecay = opts.weightDecay ?? 1e-6;
+    this.momentum = opts.momentum ?? 0.9;
+    this.eta = opts.eta ?? 0.001;
+    this.exclude = opts.exclude ?? excludeBiasAndNorm;
+    // Shared by all parameters: dispatches are stream-ordered.
+    this.part = Tensor.empty(gpu, [MAX_PARTIALS, 2]);
+  }
+
+  step(lr: LearningRate): void {
+    const gpu = this.gpu;
+    this.writeHyper(lr);
+    for (const p of this.params) {
+      if (!p.grad) continue;
+      const [mu] = this.stateOf(p, 1) as [Tensor];
+      const n = p.size;
+      if (this.exclude(p)) {
+        gpu.dispatch(
+          gpu.kernel(update('update_plain')),
+          { p: gpu.params('uufff', n, 0, 0, this.momentum, 0), w: p.buffer, g: p.grad.buffer, mu: mu.buffer, hyp: this.hyp.buffer },
+          grid1d(Math.ceil(n / 256)),
+        );
+        continue;
+      }
+      const np = Math.min(MAX_PARTIALS, Math.ceil(n / (256 * 8)));
+      gpu.dispatch(
+        gpu.kernel(NORMS),
+        { p: gpu.params('uf', n, this.weightDecay), w: p.buffer, g: p.grad.buffer, part: this.part.buffer },
+        [np],
+      );
+      gpu.dispatch(
+        gpu.kernel(update('update_adapted')),
+        {
+          p: gpu.params('uufff', n, np, this.weightDecay, this.momentum, this.eta),
+          w: p.buffer,
+          g: p.grad.buffer,
+          mu: mu.buffer,
+          part: this.part.buffer,
+          hyp: this.hyp.buffer,
+        },
+        [Math.min(MAX_UPDATE_WG, Math.ceil(n / 256))],
+      );
+    }
+    this.steps++;
+  }
+
+  override dispose(): void {
+    super.dispose();
+    this.part.release();
+  }
+}
