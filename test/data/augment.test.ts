@@ -3,6 +3,10 @@ import { testGpu } from '../helpers/gpu.js';
 import { GpuDataset } from '../../src/data/gpu-dataset.js';
 import { DEFAULT_AUGMENT, identityParams, packParams, sampleBatchParams, type ViewParams } from '../../src/data/augment-params.js';
 import { augmentRef, normalizeRef } from '../ref/augment.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { FASHION_MNIST_DIR, loadFashionMnist } from '../../src/data/fashion.js';
+import { InputError } from '../../src/errors.js';
 
 /** Deterministic images with smooth structure plus noise (bilinear and blur see both). */
 function images(n: number, H: number, W: number, seed: number): Uint8Array {
@@ -171,6 +175,37 @@ describe('eval path', () => {
       ds.release();
     });
   }
+
+  it('rejects an output size beyond the workgroup memory limit', async () => {
+    const gpu = await testGpu();
+    const { ds } = dataset(gpu, 4, 28, 28, 200);
+    const id = identityParams(28, 28);
+    let err: unknown;
+    try {
+      ds.augmentWith(new Uint32Array([0]), packParams([[id], [id]]));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).code).toBe('too-large');
+    ds.release();
+  });
+
+  const real = existsSync(join(FASHION_MNIST_DIR, 'train-images-idx3-ubyte.gz'));
+  it.skipIf(!real)('serves the real training set (60000 images on the GPU)', async () => {
+    const gpu = await testGpu();
+    const fm = loadFashionMnist();
+    const ds = new GpuDataset(gpu, fm.train, 28, 28, { seed: 0, batchSize: 256 });
+    expect(ds.stepsPerEpoch).toBe(234);
+    const idx = new Uint32Array([0, 31337, 59999]);
+    const got = await ds.evalIndices(idx).read();
+    let err = 0;
+    idx.forEach((n, b) => {
+      for (let i = 0; i < 784; i++) err = Math.max(err, Math.abs(got[b * 784 + i]! - (fm.train.images[n * 784 + i]! / 255 - 0.286) / 0.353));
+    });
+    expect(err).toBeLessThan(1e-5);
+    ds.release();
+  });
 
   it('rejects out-of-range indices', async () => {
     const gpu = await testGpu();
