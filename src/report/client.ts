@@ -15,7 +15,7 @@ const C = {
   invariance: '#1b9e77',
   variance: '#d95f02',
   covariance: '#7570b3',
-  lr: '#555555',
+  lr: '#8c564b',
   throughput: '#e7298a',
   knn: '#1f77b4',
   linear: '#d62728',
@@ -544,7 +544,7 @@ function flatten(o: unknown, prefix = '', out: [string, string][] = []): [string
 }
 
 function table(rows: [string, string][]): HTMLElement {
-  return h('table', {}, ...rows.map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', {}, v))));
+  return h('table', { class: 'kv' }, ...rows.map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', {}, v))));
 }
 
 function findKey(o: unknown, pred: (k: string) => boolean): unknown {

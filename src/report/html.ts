@@ -70,10 +70,10 @@ h3 { font-size: 14px; margin: 0 0 6px; }
 .facts .cols { display: grid; grid-template-columns: 1.25fr 1fr 1fr; gap: 16px; }
 @media (max-width: 1000px) { .facts .cols { grid-template-columns: 1fr; } }
 .facts .cols > div:first-child td { font-family: inherit; font-weight: 600; }
-table { border-collapse: collapse; width: 100%; font-size: 12.5px; }
-th, td { text-align: left; padding: 3px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
-th { font-weight: 600; color: #444; white-space: nowrap; width: 1%; }
-td { font-family: ui-monospace, "DejaVu Sans Mono", monospace; word-break: break-word; }
+.kv { border-collapse: collapse; width: 100%; font-size: 12.5px; }
+.kv th, .kv td { text-align: left; padding: 3px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
+.kv th { font-weight: 600; color: #444; white-space: nowrap; width: 1%; }
+.kv td { font-family: ui-monospace, "DejaVu Sans Mono", monospace; word-break: break-word; }
 .uplot { font-family: inherit; }
 .u-legend { font-size: 12px; }
 .u-legend .u-marker { width: 1.2em; }

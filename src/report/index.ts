@@ -38,14 +38,14 @@ export async function readRun(runDir: string): Promise<ReportData> {
   try {
     st = await stat(runDir);
   } catch {
-    throw new InputError('bad-file', `report: run directory not found: ${runDir}`);
+    throw new InputError('bad-file', `run directory not found: ${runDir}`);
   }
-  if (!st.isDirectory()) throw new InputError('bad-file', `report: not a directory: ${runDir}`);
+  if (!st.isDirectory()) throw new InputError('bad-file', `not a run directory: ${runDir}`);
   let metricsText: string;
   try {
     metricsText = await readFile(join(runDir, 'metrics.jsonl'), 'utf8');
   } catch {
-    throw new InputError('bad-file', `report: no metrics.jsonl in ${runDir}`);
+    throw new InputError('bad-file', `no metrics.jsonl in ${runDir}`);
   }
   const notes: string[] = [];
   const config = await readJsonObject(join(runDir, 'config.json'), 'config.json', notes);
