@@ -16,6 +16,8 @@ const NONE: u32 = 0xffffffffu;
 
 var<workgroup> cs: array<f32, K * WG>;
 var<workgroup> ci: array<u32, K * WG>;
+var<workgroup> lm: array<f32, WG>;
+var<workgroup> thr: f32;
 
 fn better(v: f32, i: u32, w: f32, j: u32) -> bool {
   return v > w || (v == w && i < j);
@@ -26,13 +28,33 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let row = wid.x;
   let base = row * p.lds;
   let t = lid.x;
+  // Pass 1 (a plain max, vectorises well): the K-th largest of the WG lane maxima is a lower
+  // bound of the row's K-th largest value, so pass 2 only inserts values at or above it.
+  var lmax = -3.4e38;
+  for (var j = t; j < p.n; j += WG) { lmax = max(lmax, s[base + j]); }
+  lm[t] = lmax;
+  if (t == 0u) { thr = -3.4e38; }
+  workgroupBarrier();
+  if (K <= WG) {
+    var gt = 0u;
+    var ge = 0u;
+    for (var q = 0u; q < WG; q++) {
+      gt += select(0u, 1u, lm[q] > lmax);
+      ge += select(0u, 1u, lm[q] >= lmax);
+    }
+    if (gt < K && ge >= K) { thr = lmax; } // every lane that writes writes the same value
+  }
+  workgroupBarrier();
+  let lo = thr;
   var ts: array<f32, K>;
   var ti: array<u32, K>;
   for (var q = 0u; q < K; q++) { ts[q] = -3.4e38; ti[q] = NONE; }
-  // Per-lane sorted list; a lane visits increasing indices, so a strict '>' keeps ties in index order.
+  var last = -3.4e38;
+  // Pass 2: per-lane sorted list; a lane visits increasing indices, so a strict '>' keeps ties
+  // in index order.
   for (var j = t; j < p.n; j += WG) {
     let v = s[base + j];
-    if (v > ts[K - 1u]) {
+    if (v >= lo && v > last) {
       var q = K - 1u;
       while (q > 0u && ts[q - 1u] < v) {
         ts[q] = ts[q - 1u];
@@ -41,6 +63,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       }
       ts[q] = v;
       ti[q] = j;
+      last = ts[K - 1u];
     }
   }
   for (var q = 0u; q < K; q++) { cs[t * K + q] = ts[q]; ci[t * K + q] = ti[q]; }
