@@ -43,11 +43,21 @@ fn stats_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
   let shift = x[base];
   var a = 0.0;
   var b = 0.0;
+  // (n, s) of element j, advanced without a division per element.
+  let dq = WG / p.s;
+  let dr = WG - dq * p.s;
+  var nn = (start + lid.x) / p.s;
+  var ss = start + lid.x - nn * p.s;
   for (var j = start + lid.x; j < end; j = j + WG) {
-    let nn = j / p.s;
-    let d = x[nn * cs + base + (j - nn * p.s)] - shift;
+    let d = x[nn * cs + base + ss] - shift;
     a = a + d;
     b = b + d * d;
+    nn = nn + dq;
+    ss = ss + dr;
+    if (ss >= p.s) {
+      ss = ss - p.s;
+      nn = nn + 1u;
+    }
   }
   sa[lid.x] = a;
   sb[lid.x] = b;
@@ -70,9 +80,18 @@ fn grad_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id
   let mean = stats[c];
   var a = 0.0;
   var b = 0.0;
+  let dq = WG / p.s;
+  let dr = WG - dq * p.s;
+  var nn = (start + lid.x) / p.s;
+  var ss = start + lid.x - nn * p.s;
   for (var j = start + lid.x; j < end; j = j + WG) {
-    let nn = j / p.s;
-    let i = nn * cs + base + (j - nn * p.s);
+    let i = nn * cs + base + ss;
+    nn = nn + dq;
+    ss = ss + dr;
+    if (ss >= p.s) {
+      ss = ss - p.s;
+      nn = nn + 1u;
+    }
     var g = dy[i];
     if (RELU && y[i] <= 0.0) {
       g = 0.0;

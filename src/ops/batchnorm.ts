@@ -17,6 +17,8 @@ import reduce1dSrc from '../../kernels/nn/batchnorm_reduce1d.wgsl';
 import finalizeSrc from '../../kernels/nn/batchnorm_finalize.wgsl';
 import applySrc from '../../kernels/nn/batchnorm_apply.wgsl';
 import backwardSrc from '../../kernels/nn/batchnorm_backward.wgsl';
+import apply4Src from '../../kernels/nn/batchnorm_apply4.wgsl';
+import backward4Src from '../../kernels/nn/batchnorm_backward4.wgsl';
 import type { Gpu } from '../gpu/device.js';
 import type { KernelSpec } from '../gpu/kernel.js';
 import { Tensor } from '../tensor.js';
@@ -65,16 +67,32 @@ const finalizeSpec = (entry: 'stats_final' | 'grad_final' | 'eval_stats'): Kerne
   parts: [{ file: 'kernels/nn/batchnorm_finalize.wgsl', code: finalizeSrc }],
   entryPoint: entry,
 });
-const applySpec = (relu: boolean): KernelSpec => ({
-  name: 'nn/batchnorm_apply',
-  parts: [{ file: 'kernels/nn/batchnorm_apply.wgsl', code: applySrc }],
-  consts: { RELU: relu },
-});
-const backwardSpec = (relu: boolean): KernelSpec => ({
-  name: 'nn/batchnorm_backward',
-  parts: [{ file: 'kernels/nn/batchnorm_backward.wgsl', code: backwardSrc }],
-  consts: { RELU: relu },
-});
+/**
+ * Element-wise passes run on vec4s when 4 consecutive elements share a channel
+ * (S % 4 == 0) or are 4 consecutive channels (S == 1, C % 4 == 0).
+ */
+type Vec = 'scalar' | 'same' | 'channels';
+function vecMode(l: Layout): Vec {
+  if (l.s % 4 === 0) return 'same';
+  if (l.s === 1 && l.c % 4 === 0) return 'channels';
+  return 'scalar';
+}
+const applySpec = (relu: boolean, v: Vec): KernelSpec =>
+  v === 'scalar'
+    ? { name: 'nn/batchnorm_apply', parts: [{ file: 'kernels/nn/batchnorm_apply.wgsl', code: applySrc }], consts: { RELU: relu } }
+    : {
+        name: 'nn/batchnorm_apply4',
+        parts: [{ file: 'kernels/nn/batchnorm_apply4.wgsl', code: apply4Src }],
+        consts: { RELU: relu, SAME: v === 'same' },
+      };
+const backwardSpec = (relu: boolean, v: Vec): KernelSpec =>
+  v === 'scalar'
+    ? { name: 'nn/batchnorm_backward', parts: [{ file: 'kernels/nn/batchnorm_backward.wgsl', code: backwardSrc }], consts: { RELU: relu } }
+    : {
+        name: 'nn/batchnorm_backward4',
+        parts: [{ file: 'kernels/nn/batchnorm_backward4.wgsl', code: backward4Src }],
+        consts: { RELU: relu, SAME: v === 'same' },
+      };
 
 interface Layout {
   n: number;
@@ -151,11 +169,12 @@ export function batchNorm(tape: Tape | null, x: Tensor, bn: BatchNormParams, opt
     );
   }
   const y = Tensor.empty(gpu, x.shape);
-  const total = x.size;
+  const v = vecMode(l);
+  const items = v === 'scalar' ? x.size : x.size / 4;
   gpu.dispatch(
-    gpu.kernel(applySpec(relu)),
-    { p: gpu.params('uuu', total, l.c, l.s), x: x.buffer, stats: stats.buffer, gamma: bn.weight.buffer, beta: bn.bias.buffer, y: y.buffer },
-    grid1d(Math.ceil(total / 256)),
+    gpu.kernel(applySpec(relu, v)),
+    { p: gpu.params('uuu', items, l.c, l.s), x: x.buffer, stats: stats.buffer, gamma: bn.weight.buffer, beta: bn.bias.buffer, y: y.buffer },
+    grid1d(Math.ceil(items / 256)),
   );
   if (!tape) {
     stats.release();
@@ -215,10 +234,12 @@ export function batchNormBackward(
     [l.c],
   );
   const dx = Tensor.empty(gpu, x.shape);
+  const v = vecMode(l);
+  const items = v === 'scalar' ? x.size : x.size / 4;
   gpu.dispatch(
-    gpu.kernel(backwardSpec(o.relu)),
-    { p: gpu.params('uuu', x.size, l.c, l.s), x: x.buffer, dy: dy.buffer, y: mask, stats: stats.buffer, coef: coef.buffer, dx: dx.buffer },
-    grid1d(Math.ceil(x.size / 256)),
+    gpu.kernel(backwardSpec(o.relu, v)),
+    { p: gpu.params('uuu', items, l.c, l.s), x: x.buffer, dy: dy.buffer, y: mask, stats: stats.buffer, coef: coef.buffer, dx: dx.buffer },
+    grid1d(Math.ceil(items / 256)),
   );
   part.release();
   coef.release();

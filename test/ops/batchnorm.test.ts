@@ -87,6 +87,17 @@ describe('batch norm on the GPU', () => {
   it('1-D training', () => check([5, 7], { training: true, relu: false }, 5));
   it('1-D several chunks, fused ReLU', () => check([300, 37], { training: true, relu: true }, 6));
   it('1-D eval', () => check([13, 70], { training: false, relu: false }, 7));
+  // vec4 element-wise paths: S % 4 == 0 (lanes share a channel), S == 1 with C % 4 == 0 (lanes are channels)
+  it('2-D vec4 path (H*W % 4 == 0), several chunks, fused ReLU', () => check([11, 5, 20, 20], { training: true, relu: true }, 8));
+  it('2-D vec4 path, plain and eval', async () => {
+    await check([5, 7, 4, 8], { training: true, relu: false }, 9);
+    await check([3, 5, 6, 6], { training: false, relu: true }, 10);
+  });
+  it('1-D vec4 path (C % 4 == 0)', async () => {
+    await check([29, 36], { training: true, relu: true }, 11);
+    await check([7, 12], { training: false, relu: false }, 12);
+    await check([130, 8], { training: true, relu: false }, 13);
+  });
 
   it('running stats follow PyTorch over steps', async () => {
     const gpu = await testGpu();
