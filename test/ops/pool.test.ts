@@ -23,7 +23,7 @@ describe('pool references', () => {
   const [nc, h, w] = [2, 5, 6];
   const x = Array.from(randn(nc * h * w, 5));
   it('max pool backward matches finite differences (overlapping windows too)', () => {
-    for (const [k, s] of [[2, 2], [3, 2], [3, 1]] as const) {
+    for (const [k, s] of [[2, 2], [3, 2], [3, 1], [2, 3]] as const) {
       const { oh, ow } = ref.maxPoolRef(x, nc, h, w, k, s);
       const dy = randn(nc * oh * ow, 6);
       const fd = fdGrad(x, (xx) => dot(ref.maxPoolRef(xx, nc, h, w, k, s).y, dy));
@@ -69,7 +69,7 @@ async function run(
 }
 
 describe('pooling on the GPU', () => {
-  for (const [k, s] of [[2, 2], [3, 2], [3, 1]] as const) {
+  for (const [k, s] of [[2, 2], [3, 2], [3, 1], [2, 3]] as const) {
     it(`max pool k=${k} s=${s} on [5,7,9,9]`, () =>
       run([5, 7, 9, 9], (t, x) => maxPool2d(t, x, k, s), (x, dy) => ({
         y: ref.maxPoolRef(x, 35, 9, 9, k, s).y,
