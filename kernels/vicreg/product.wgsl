@@ -8,6 +8,7 @@ struct Params { n: u32, d: u32, inv_nm1: f32, tiles_x: u32, tiles_per_view: u32 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(4) var<storage, read_write> mat: array<f32>;
 @group(0) @binding(5) var<storage, read_write> partials: array<f32>;
+@group(0) @binding(9) var<storage, read> zcbt: array<f32>;
 
 const GRAM: bool = false;
 
@@ -20,7 +21,7 @@ fn mm_readA(b: u32, row: u32, k: u32) -> f32 {
   return zc(b, k, row);
 }
 fn mm_readB(b: u32, k: u32, col: u32) -> f32 {
-  if (GRAM) { return zc(b, col, k); }
+  if (GRAM) { return zcbt[b * p.n * p.d + k * p.n + col]; } // Zcᵀ[k][col], contiguous in col
   return zc(b, k, col);
 }
 fn mm_write(b: u32, row: u32, col: u32, v: f32) {

@@ -125,6 +125,7 @@ interface Forward {
   d: number;
   r: Resolved;
   colstats: Tensor;
+  zc: Tensor;
   mat: Tensor;
   partials: Tensor;
   terms: Tensor;
@@ -137,7 +138,13 @@ function forward(gpu: Gpu, z1: Tensor, z2: Tensor, opts: VicregOptions): Forward
   const gram = r.form === 'gram';
   const dim = gram ? n : d;
   const colstats = Tensor.empty(gpu, [5, d]);
-  gpu.dispatch(gpu.kernel(STATS), { p: gpu.params('uu', n, d), z1: z1.buffer, z2: z2.buffer, colstats: colstats.buffer }, [Math.ceil(d / 32)]);
+  const zc = Tensor.empty(gpu, [2, n, d]);
+  const zct = gram ? Tensor.empty(gpu, [2, d, n]) : null;
+  gpu.dispatch(
+    gpu.kernel({ ...STATS, consts: { WRITE_T: gram } }),
+    { p: gpu.params('uu', n, d), z1: z1.buffer, z2: z2.buffer, colstats: colstats.buffer, zc: zc.buffer, zct: zct?.buffer ?? gpu.dummy },
+    [Math.ceil(d / 32)],
+  );
 
   const grid = matmulGrid(dim, dim, 2, DEFAULT_TILES);
   const tilesPerView = grid[0] * grid[1];
@@ -145,9 +152,10 @@ function forward(gpu: Gpu, z1: Tensor, z2: Tensor, opts: VicregOptions): Forward
   const partials = Tensor.empty(gpu, [2, tilesPerView]);
   gpu.dispatch(
     gpu.kernel(productSpec(gram)),
-    { p: gpu.params('uufuu', n, d, 1 / (n - 1), grid[0], tilesPerView), z1: z1.buffer, z2: z2.buffer, colstats: colstats.buffer, mat: mat.buffer, partials: partials.buffer },
+    { p: gpu.params('uufuu', n, d, 1 / (n - 1), grid[0], tilesPerView), z1: z1.buffer, z2: z2.buffer, colstats: colstats.buffer, mat: mat.buffer, partials: partials.buffer, zcb: zc.buffer, zcbt: (zct ?? zc).buffer },
     grid,
   );
+  zct?.release();
 
   const official = r.convention === 'official';
   const terms = Tensor.empty(gpu, [5]);
@@ -161,7 +169,7 @@ function forward(gpu: Gpu, z1: Tensor, z2: Tensor, opts: VicregOptions): Forward
     },
     [1],
   );
-  return { n, d, r, colstats, mat, partials, terms };
+  return { n, d, r, colstats, zc, mat, partials, terms };
 }
 
 /** Dispatches the gradient product; `seed` holds dLoss/dTotal in its first float. */
@@ -181,6 +189,7 @@ function gradients(gpu: Gpu, z1: Tensor, z2: Tensor, f: Forward, seed: GPUBuffer
       z1: z1.buffer,
       z2: z2.buffer,
       colstats: f.colstats.buffer,
+      zcb: f.zc.buffer,
       mat: f.mat.buffer,
       seed,
       g1: g1.buffer,
@@ -206,7 +215,7 @@ export function vicregLoss(gpu: Gpu, z1: Tensor, z2: Tensor, opts: VicregOptions
   const f = forward(gpu, z1, z2, opts);
   const seed = Tensor.from(gpu, ONE, [1]);
   const [gradZ1, gradZ2] = gradients(gpu, z1, z2, f, seed.buffer);
-  for (const t of [f.colstats, f.mat, f.partials, seed]) t.release();
+  for (const t of [f.colstats, f.zc, f.mat, f.partials, seed]) t.release();
   return {
     terms: f.terms,
     gradZ1,
@@ -231,7 +240,7 @@ export function vicregOp(tape: Tape, z1: Tensor, z2: Tensor, opts: VicregOptions
     op: 'vicreg',
     inputs: [z1, z2],
     outputs: [f.terms],
-    saved: [f.colstats, f.mat],
+    saved: [f.colstats, f.zc, f.mat],
     backward: ([gTerms]) => gradients(gpu, z1, z2, f, gTerms!.buffer),
   });
   return { terms: f.terms, form: f.r.form, read: () => readTerms(f.terms) };
