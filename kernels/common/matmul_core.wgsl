@@ -8,14 +8,27 @@
 //   fn mm_skip_tile(b: u32, tile_row: u32, tile_col: u32) -> bool   (uniform per workgroup)
 //   fn mm_reduce(b: u32, row: u32, col: u32, v: f32) -> f32         per-output contribution,
 //   fn mm_reduce_out(b: u32, tile_row: u32, tile_col: u32, sum: f32)  summed per workgroup
-// Dispatch: (ceil(N / TILE_N), ceil(M / TILE_M), batches).
+// Dispatch: (ceil(N / TILE_N), ceil(M / TILE_M), batches) = matmulGrid(); consts = tileConsts().
+//
+// Two loops, chosen by MM_CPU (see src/ops/matmul-core.ts, matmulTiles()):
+// - GPU: workgroup tiles staged in shared memory, 4 x REG_M register block per thread.
+// - CPU (software adapters such as lavapipe): no shared memory and no barriers in the
+//   loop. On llvmpipe a workgroup runs on one CPU thread in 8-wide SIMD, barriers are
+//   coroutine switches, and every storage/shared load inside a loop is a scalar loop
+//   over the 8 lanes, so the cost is the number of load instructions: each invocation
+//   keeps a TILE_M x RN register block (columns strided by THREADS_X), loads its RN
+//   B values per k, and (with MM_SUBGROUPS) the subgroup loads 8 A rows with one load
+//   and broadcasts them, instead of every lane loading every row. The CPU caches
+//   play the role of shared memory.
 
 const TILE_M: u32 = 64;
-const TILE_N: u32 = 64; // = 4 * THREADS_X: each thread owns 4 adjacent columns (one vec4)
+const TILE_N: u32 = 64; // GPU: = 4 * THREADS_X (one vec4 per thread); CPU: = THREADS_X * RN
 const TILE_K: u32 = 16;
 const THREADS_X: u32 = 16;
-const THREADS_Y: u32 = 16;
-const REG_M: u32 = 4; // = TILE_M / THREADS_Y rows per thread
+const THREADS_Y: u32 = 16; // CPU: 1
+const REG_M: u32 = 4; // GPU: = TILE_M / THREADS_Y rows per thread
+const RN: u32 = 4; // CPU: columns per invocation
+const MM_CPU: bool = false;
 // Load-order hints: whether consecutive invocations should walk A's rows (A stored
 // K-major, e.g. a transposed operand) and B's columns (B stored row-major).
 const A_ROW_FAST: bool = false;
@@ -56,11 +69,8 @@ fn mm_load_tiles(b: u32, row0: u32, col0: u32, k0: u32, dims: vec3<u32>, li: u32
   }
 }
 
-@compute @workgroup_size(THREADS_X, THREADS_Y, 1)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
-        @builtin(local_invocation_index) li: u32) {
-  let b = wg.z;
-  if (mm_skip_tile(b, wg.y, wg.x)) { return; }
+// GPU loop: returns this thread's mm_reduce sum (0 unless MM_REDUCE).
+fn mm_gpu(b: u32, wg: vec3<u32>, lid: vec3<u32>, li: u32) -> f32 {
   let dims = mm_dims(b);
   let row0 = wg.y * TILE_M;
   let col0 = wg.x * TILE_N;
@@ -94,6 +104,67 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       }
     }
   }
+  return s;
+}
+
+// CPU loop (TILE_M a multiple of 8): no K tiles, so only M and N edges need checks.
+fn mm_cpu(b: u32, wg: vec3<u32>, li: u32) -> f32 {
+  let dims = mm_dims(b);
+  let row0 = wg.y * TILE_M;
+  let col0 = wg.x * TILE_N + li;
+  let full = row0 + TILE_M <= dims.x && wg.x * TILE_N + TILE_N <= dims.y;
+  let lane = li % 8u;
+
+  var acc: array<array<f32, RN>, TILE_M>;
+  for (var i = 0u; i < TILE_M; i++) { for (var j = 0u; j < RN; j++) { acc[i][j] = 0.0; } }
+
+  for (var k = 0u; k < dims.z; k++) {
+    var bv: array<f32, RN>;
+    for (var j = 0u; j < RN; j++) {
+      let col = col0 + j * THREADS_X;
+      bv[j] = 0.0;
+      if (full || col < dims.y) { bv[j] = mm_readB(b, k, col); }
+    }
+    for (var q = 0u; q < TILE_M / 8u; q++) {
+      var a8: array<f32, 8>;
+      if (MM_SUBGROUPS) {
+        let row = row0 + q * 8u + lane;
+        var av = 0.0;
+        if (full || row < dims.x) { av = mm_readA(b, row, k); }
+        a8 = mm_bcast8(av);
+      } else {
+        for (var i = 0u; i < 8u; i++) {
+          a8[i] = 0.0;
+          if (full || row0 + q * 8u + i < dims.x) { a8[i] = mm_readA(b, row0 + q * 8u + i, k); }
+        }
+      }
+      for (var i = 0u; i < 8u; i++) {
+        for (var j = 0u; j < RN; j++) { acc[q * 8u + i][j] = fma(a8[i], bv[j], acc[q * 8u + i][j]); }
+      }
+    }
+  }
+
+  var s = 0.0;
+  for (var i = 0u; i < TILE_M; i++) {
+    let row = row0 + i;
+    for (var j = 0u; j < RN; j++) {
+      let col = col0 + j * THREADS_X;
+      if (full || (row < dims.x && col < dims.y)) {
+        mm_write(b, row, col, acc[i][j]);
+        if (MM_REDUCE) { s += mm_reduce(b, row, col, acc[i][j]); }
+      }
+    }
+  }
+  return s;
+}
+
+@compute @workgroup_size(THREADS_X, THREADS_Y, 1)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+        @builtin(local_invocation_index) li: u32) {
+  let b = wg.z;
+  if (mm_skip_tile(b, wg.y, wg.x)) { return; }
+  var s: f32;
+  if (MM_CPU) { s = mm_cpu(b, wg, li); } else { s = mm_gpu(b, wg, lid, li); }
   if (MM_REDUCE) {
     partial[li] = s;
     workgroupBarrier();
@@ -104,3 +175,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     if (li == 0u) { mm_reduce_out(b, wg.y, wg.x, partial[0]); }
   }
 }
+
+// ---- lane broadcast (MATMUL_CORE_SG in src/ops/matmul-core.ts swaps this section
+// ---- for one built on subgroupBroadcast; this portable one is never used by mm_cpu)
+const MM_SUBGROUPS: bool = false;
+fn mm_bcast8(v: f32) -> array<f32, 8> { return array<f32, 8>(v, v, v, v, v, v, v, v); }

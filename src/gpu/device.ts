@@ -71,7 +71,8 @@ async function requestAdapter(backend: 'vulkan' | 'opengles', flags: string[]): 
   return adapter ? { adapter, name: describeAdapter(adapter, 'vulkan') } : null;
 }
 
-const WANTED_FEATURES: GPUFeatureName[] = ['timestamp-query'];
+// 'subgroups': the matmul core's CPU loop broadcasts operands through them (matmul-core.ts).
+const WANTED_FEATURES: GPUFeatureName[] = ['timestamp-query', 'subgroups' as GPUFeatureName];
 
 export class Gpu {
   readonly kernels: KernelRegistry;
@@ -113,6 +114,22 @@ export class Gpu {
 
   hasFeature(f: GPUFeatureName): boolean {
     return this.device.features.has(f);
+  }
+
+  /**
+   * A CPU implementation (lavapipe/llvmpipe, SwiftShader, WARP): kernels pick
+   * CPU-shaped tiles (no shared memory, no barriers in hot loops) there.
+   */
+  get isSoftware(): boolean {
+    const info = (this.device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+    return !!info?.isFallbackAdapter || /software|llvmpipe|lavapipe|swiftshader|warp/i.test(this.adapterName);
+  }
+
+  /** The subgroup size when the adapter has exactly one (e.g. 8 on lavapipe with AVX2), else 0. */
+  get subgroupSize(): number {
+    const info = (this.device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+    const lo = info?.subgroupMinSize ?? 0;
+    return lo > 0 && lo === info?.subgroupMaxSize ? lo : 0;
   }
 
   // ---------------------------------------------------------------- kernels

@@ -111,7 +111,7 @@ export class KernelRegistry {
   }
 
   private compile(spec: KernelSpec, key: string): Kernel {
-    const parts = spec.parts.map((p) => ({ file: p.file, code: specialiseOptional(p.code, spec.consts) }));
+    const parts = hoistEnables(spec.parts.map((p) => ({ file: p.file, code: specialiseOptional(p.code, spec.consts) })));
     // Constants must each be declared somewhere; check against the joined source.
     const joinedRaw = spec.parts.map((p) => p.code).join('\n');
     specialise(joinedRaw, spec.consts, spec.name);
@@ -174,4 +174,21 @@ function specialiseOptional(code: string, consts: Record<string, number | boolea
     if (new RegExp(`const\\s+${k}\\b`).test(code)) present[k] = v;
   }
   return specialise(code, present, '');
+}
+
+/**
+ * WGSL wants `enable` directives before any declaration; a later part (e.g. the
+ * matmul core's subgroup variant) may need one. Moves them into a leading part,
+ * leaving a comment in place so that line numbers in errors stay right.
+ */
+function hoistEnables(parts: WgslPart[]): WgslPart[] {
+  const enables = new Set<string>();
+  const out = parts.map((p) => ({
+    file: p.file,
+    code: p.code.replace(/^[ \t]*enable[ \t]+[\w \t,]+;[ \t]*$/gm, (m) => {
+      enables.add(m.trim());
+      return `// (hoisted) ${m.trim()}`;
+    }),
+  }));
+  return enables.size ? [{ file: '<enable directives>', code: [...enables].join('\n') }, ...out] : out;
 }

@@ -2,13 +2,14 @@
 import matmulSrc from '../../kernels/common/matmul.wgsl';
 import type { Gpu } from '../gpu/device.js';
 import { Tensor } from '../tensor.js';
-import { DEFAULT_TILES, MATMUL_CORE, matmulGrid, tileConsts, type MatmulTiles } from './matmul-core.js';
+import { MATMUL_CORE, matmulCore, matmulGrid, matmulTiles, tileConsts, type MatmulTiles } from './matmul-core.js';
 
 export interface MatmulOptions {
   transA?: boolean;
   transB?: boolean;
   bias?: Tensor;
   relu?: boolean;
+  /** Defaults to matmulTiles(gpu) (CPU-shaped tiles on software adapters). */
   tiles?: MatmulTiles;
   out?: Tensor;
 }
@@ -25,12 +26,12 @@ export function matmul(gpu: Gpu, A: Tensor, B: Tensor, o: MatmulOptions = {}): T
   const [Kb, N] = o.transB ? [b[2]!, b[1]!] : [b[1]!, b[2]!];
   if (K !== Kb) throw new RangeError(`matmul: inner dimensions ${K} and ${Kb} differ`);
   if (b[0] !== 1 && b[0] !== batch) throw new RangeError(`matmul: batch ${batch} vs ${b[0]}`);
-  const tiles = o.tiles ?? DEFAULT_TILES;
+  const tiles = o.tiles ?? matmulTiles(gpu);
   const outShape = A.shape.length === 3 ? [batch, M, N] : [M, N];
   const C = o.out ?? Tensor.empty(gpu, outShape);
   const kernel = gpu.kernel({
     name: 'common/matmul',
-    parts: [{ file: 'kernels/common/matmul.wgsl', code: matmulSrc }, MATMUL_CORE],
+    parts: [{ file: 'kernels/common/matmul.wgsl', code: matmulSrc }, tiles.MM_CPU ? matmulCore(gpu) : MATMUL_CORE],
     consts: {
       ...tileConsts(tiles),
       TRANS_A: !!o.transA,
