@@ -1,0 +1,35 @@
+/**
+ * Package entry: the engine for embedding on your own GPUDevice.
+ *
+ *   const gpu = await createGpu({ device: myDevice });          // or createGpu() for Dawn in Node
+ *   const z1 = Tensor.wrap(gpu, myBuffer1, [n, d]);
+ *   const res = vicregLoss(gpu, z1, z2);                         // recorded, not yet submitted
+ *   gpu.flush();                                                 // submit; res.gradZ1.buffer etc. are GPUBuffers
+ *   const { loss, invariance, variance, covariance } = await res.read();
+ */
+export { createGpu, defaultGpu, Gpu, type GpuOptions, type Bindable, type BufferRange } from './gpu/device.js';
+export { KernelRegistry, type Kernel, type KernelSpec, type WgslPart } from './gpu/kernel.js';
+export { GpuDeviceError, GpuUnavailableError, KernelCompileError } from './gpu/errors.js';
+export { InputError, type InputErrorCode } from './errors.js';
+export { Tensor, type DType } from './tensor.js';
+export { Tape, type TapeRecord } from './tape.js';
+export {
+  vicregLoss,
+  vicregOp,
+  vicregLossHost,
+  chooseForm,
+  type VicregOptions,
+  type VicregResult,
+  type VicregTerms,
+  type Convention,
+  type Form,
+} from './vicreg/loss.js';
+export { matmul, type MatmulOptions } from './ops/matmul.js';
+export { batchNorm } from './ops/batchnorm.js';
+export { relu } from './ops/activation.js';
+export { maxPool2d, avgPool2d, globalAvgPool } from './ops/pool.js';
+export { Lars } from './optim/lars.js';
+export { Sgd } from './optim/sgd.js';
+export { AdamW } from './optim/adamw.js';
+export { learningRate, peakLr } from './optim/schedule.js';
+export { readNpy, writeNpy } from './io/npy.js';
