@@ -7,7 +7,7 @@
 import { createGpu } from '../src/gpu/device.js';
 import { Tensor } from '../src/tensor.js';
 import { vicregLoss, chooseForm, type Form } from '../src/vicreg/loss.js';
-import { DEFAULT_TILES } from '../src/ops/matmul-core.js';
+import { matmulTiles, type MatmulTiles } from '../src/ops/matmul-core.js';
 import { fmt, flagValue, hasFlag, table, timeAsync, timeGpu } from './common.js';
 import { measureFmaPeak } from './fma-peak.js';
 import { initTfjsWebgpu, tfjsSync } from './peer/tfjs.js';
@@ -16,10 +16,9 @@ import { registerTfjsGradients } from './peer/tfjs-grads.js';
 type Tf = typeof import('@tensorflow/tfjs-core');
 
 /** Arithmetic our kernels execute: triangular product tiles + the gradient product, both views. */
-export function lossFlops(n: number, d: number, form: 'cov' | 'gram'): number {
+export function lossFlops(n: number, d: number, form: 'cov' | 'gram', t: MatmulTiles): number {
   const dim = form === 'gram' ? n : d;
   const inner = form === 'gram' ? d : n;
-  const t = DEFAULT_TILES;
   let tiles = 0;
   const gx = Math.ceil(dim / t.TILE_N);
   const gy = Math.ceil(dim / t.TILE_M);
@@ -78,7 +77,7 @@ export async function runLossBench(args: string[]): Promise<void> {
     const z2 = Tensor.from(gpu, Float32Array.from({ length: n * d }, (_, i) => Math.cos(i * 0.11) * 0.9), [n, d]);
     const f = chooseForm(n, d, form);
     const ms = await timeGpu(gpu, () => vicregLoss(gpu, z1, z2, { form }).release(), { samples, minSampleMs: 50 });
-    const flops = lossFlops(n, d, f);
+    const flops = lossFlops(n, d, f, matmulTiles(gpu));
     const row: Record<string, unknown> = { n, d, form: f, ms, gflops: flops / (ms * 1e6), peak_fraction: flops / (ms * 1e6) / peak.gflops, adapter: gpu.adapterName };
     z1.release();
     z2.release();

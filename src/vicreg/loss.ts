@@ -14,7 +14,7 @@ import type { KernelSpec } from '../gpu/kernel.js';
 import { Tensor } from '../tensor.js';
 import type { Tape } from '../tape.js';
 import { InputError } from '../errors.js';
-import { MATMUL_CORE, matmulGrid, tileConsts, DEFAULT_TILES } from '../ops/matmul-core.js';
+import { matmulCore, matmulGrid, matmulTiles, tileConsts } from '../ops/matmul-core.js';
 import { validatePair } from './validate.js';
 
 export type Convention = 'official' | 'paper';
@@ -52,18 +52,19 @@ const part = (file: string, code: string) => ({ file: `kernels/vicreg/${file}`, 
 const STATS: KernelSpec = { name: 'vicreg/stats', parts: [part('stats.wgsl', statsSrc)] };
 const FINALIZE: KernelSpec = { name: 'vicreg/finalize', parts: [part('finalize.wgsl', finalizeSrc)] };
 
-function productSpec(gram: boolean): KernelSpec {
+// Both products run on the shared matmul core, with the adapter's tiles (CPU loop on lavapipe).
+function productSpec(gpu: Gpu, gram: boolean): KernelSpec {
   return {
     name: 'vicreg/product',
-    parts: [part('product.wgsl', productSrc), part('common.wgsl', commonSrc), MATMUL_CORE],
-    consts: { ...tileConsts(), GRAM: gram, MM_REDUCE: true, A_ROW_FAST: !gram },
+    parts: [part('product.wgsl', productSrc), part('common.wgsl', commonSrc), matmulCore(gpu)],
+    consts: { ...tileConsts(matmulTiles(gpu)), GRAM: gram, MM_REDUCE: true, A_ROW_FAST: !gram },
   };
 }
-function gradSpec(gram: boolean): KernelSpec {
+function gradSpec(gpu: Gpu, gram: boolean): KernelSpec {
   return {
     name: 'vicreg/grad',
-    parts: [part('grad.wgsl', gradSrc), part('common.wgsl', commonSrc), MATMUL_CORE],
-    consts: { ...tileConsts(), GRAM: gram, A_ROW_FAST: false },
+    parts: [part('grad.wgsl', gradSrc), part('common.wgsl', commonSrc), matmulCore(gpu)],
+    consts: { ...tileConsts(matmulTiles(gpu)), GRAM: gram, A_ROW_FAST: false },
   };
 }
 
@@ -146,12 +147,12 @@ function forward(gpu: Gpu, z1: Tensor, z2: Tensor, opts: VicregOptions): Forward
     [Math.ceil(d / 32)],
   );
 
-  const grid = matmulGrid(dim, dim, 2, DEFAULT_TILES);
+  const grid = matmulGrid(dim, dim, 2, matmulTiles(gpu));
   const tilesPerView = grid[0] * grid[1];
   const mat = Tensor.empty(gpu, [2, dim, dim]);
   const partials = Tensor.empty(gpu, [2, tilesPerView]);
   gpu.dispatch(
-    gpu.kernel(productSpec(gram)),
+    gpu.kernel(productSpec(gpu, gram)),
     { p: gpu.params('uufuu', n, d, 1 / (n - 1), grid[0], tilesPerView), z1: z1.buffer, z2: z2.buffer, colstats: colstats.buffer, mat: mat.buffer, partials: partials.buffer, zcb: zc.buffer, zcbt: (zct ?? zc).buffer },
     grid,
   );
@@ -183,7 +184,7 @@ function gradients(gpu: Gpu, z1: Tensor, z2: Tensor, f: Forward, seed: GPUBuffer
   const aVar = (r.mu * (official ? 0.5 : 1)) / d / (n - 1);
   const aCov = (r.nu * 4) / (d * (n - 1));
   gpu.dispatch(
-    gpu.kernel(gradSpec(gram)),
+    gpu.kernel(gradSpec(gpu, gram)),
     {
       p: gpu.params('uufffff', n, d, aInv, aVar, aCov, r.gamma, r.eps),
       z1: z1.buffer,
@@ -195,7 +196,7 @@ function gradients(gpu: Gpu, z1: Tensor, z2: Tensor, f: Forward, seed: GPUBuffer
       g1: g1.buffer,
       g2: g2.buffer,
     },
-    matmulGrid(n, d, 2, DEFAULT_TILES),
+    matmulGrid(n, d, 2, matmulTiles(gpu)),
   );
   return [g1, g2];
 }

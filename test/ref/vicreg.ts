@@ -22,8 +22,8 @@ export interface RefResult {
 
 function viewTerms(z: ArrayLike<number>, n: number, d: number, gamma: number, eps: number) {
   const mean = new Float64Array(d);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += z[i * d + j]!;
-  for (let j = 0; j < d; j++) mean[j] /= n;
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] = mean[j]! + z[i * d + j]!;
+  for (let j = 0; j < d; j++) mean[j] = mean[j]! / n;
   const zc = new Float64Array(n * d);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) zc[i * d + j] = z[i * d + j]! - mean[j]!;
   // C = Zcᵀ Zc / (n-1)
@@ -34,10 +34,10 @@ function viewTerms(z: ArrayLike<number>, n: number, d: number, gamma: number, ep
       const va = row[a]!;
       if (va === 0) continue;
       const off = a * d;
-      for (let b = 0; b < d; b++) C[off + b] += va * row[b]!;
+      for (let b = 0; b < d; b++) C[off + b] = C[off + b]! + va * row[b]!;
     }
   }
-  for (let k = 0; k < d * d; k++) C[k] /= n - 1;
+  for (let k = 0; k < d * d; k++) C[k] = C[k]! / (n - 1);
   const std = new Float64Array(d);
   let v = 0;
   for (let j = 0; j < d; j++) {

@@ -17,7 +17,7 @@ describe('package entry on a caller-provided GPUDevice', () => {
     const { a, b } = fixedVector();
     const mk = (data: Float32Array) => {
       const buf = device.createBuffer({ size: data.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
-      device.queue.writeBuffer(buf, 0, data);
+      device.queue.writeBuffer(buf, 0, data.buffer, data.byteOffset, data.byteLength);
       return buf;
     };
     const z1 = Tensor.wrap(gpu, mk(a), [8, 4]);
