@@ -1,0 +1,20 @@
+// Sums the split-K slices of the conv weight gradient: part [splits, cout, ncols] ->
+// dW [cout, ck] and (HAS_BIAS, ncols = ck + 1) db [cout].
+struct Params { count: u32, ncols: u32, ck: u32, splits: u32, inv_ncols: f32, p0: u32, p1: u32, p2: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> part: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dW: array<f32>;
+@group(0) @binding(3) var<storage, read_write> db: array<f32>;
+const HAS_BIAS: bool = false;
+
+@compute @workgroup_size(64, 1, 1)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let i = gid.x + gid.y * nw.x * 64u;
+  if (i >= p.count) { return; }
+  var s = 0.0;
+  for (var k = 0u; k < p.splits; k++) { s += part[k * p.count + i]; }
+  var row = u32(f32(i) * p.inv_ncols);
+  if (row * p.ncols > i) { row -= 1u; } else if ((row + 1u) * p.ncols <= i) { row += 1u; }
+  let col = i - row * p.ncols;
+  if (HAS_BIAS && col == p.ck) { db[row] = s; } else { dW[row * p.ck + col] = s; }
+}

@@ -1,0 +1,59 @@
+// Linear layer prelude for matmul_core.wgsl (PyTorch layout: W [out, in], b [out]).
+// MODE 0: Y = X W^T + b (+ReLU)       M = batch, N = out, K = in
+// MODE 1: dX = G W                     M = batch, N = in,  K = out
+// MODE 2: [dW | db] = G^T [X | 1]      M = out,   N = in (+1 for db), K = batch
+// G = dY, masked by Y > 0 when the forward fused a ReLU (MASK).
+struct Params { batch: u32, nin: u32, nout: u32, pad0: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> X: array<f32>;   // MODE 0, 2: input [batch, in]
+@group(0) @binding(2) var<storage, read> Wt: array<f32>;  // MODE 0, 1: weight [out, in]
+@group(0) @binding(3) var<storage, read> G: array<f32>;   // MODE 1, 2: dY [batch, out]
+@group(0) @binding(4) var<storage, read> Yf: array<f32>;  // MASK: forward output [batch, out]
+@group(0) @binding(5) var<storage, read> bias: array<f32>;
+@group(0) @binding(6) var<storage, read_write> C: array<f32>;  // Y, dX or dW
+@group(0) @binding(7) var<storage, read_write> C2: array<f32>; // MODE 2: db
+
+const MODE: u32 = 0;
+const HAS_BIAS: bool = false;
+const RELU: bool = false;
+const MASK: bool = false;
+
+fn grad_out(b: u32, o: u32) -> f32 {
+  let i = b * p.nout + o;
+  if (MASK && Yf[i] <= 0.0) { return 0.0; }
+  return G[i];
+}
+
+fn mm_dims(b: u32) -> vec3<u32> {
+  if (MODE == 0u) { return vec3<u32>(p.batch, p.nout, p.nin); }
+  if (MODE == 1u) { return vec3<u32>(p.batch, p.nin, p.nout); }
+  return vec3<u32>(p.nout, p.nin + select(0u, 1u, HAS_BIAS), p.batch);
+}
+fn mm_readA(b: u32, row: u32, k: u32) -> f32 {
+  if (MODE == 0u) { return X[row * p.nin + k]; }
+  if (MODE == 1u) { return grad_out(row, k); }
+  return grad_out(k, row);
+}
+fn mm_readB(b: u32, k: u32, col: u32) -> f32 {
+  if (MODE == 0u) { return Wt[col * p.nin + k]; }
+  if (MODE == 1u) { return Wt[k * p.nin + col]; }
+  if (HAS_BIAS && col == p.nin) { return 1.0; } // the ones column turns the product's last column into db
+  return X[k * p.nin + col];
+}
+fn mm_write(b: u32, row: u32, col: u32, v: f32) {
+  if (MODE == 0u) {
+    var r = v;
+    if (HAS_BIAS) { r += bias[col]; }
+    if (RELU) { r = max(r, 0.0); }
+    C[row * p.nout + col] = r;
+  } else if (MODE == 1u) {
+    C[row * p.nin + col] = v;
+  } else if (HAS_BIAS && col == p.nin) {
+    C2[row] = v;
+  } else {
+    C[row * p.nin + col] = v;
+  }
+}
+fn mm_skip_tile(b: u32, tile_row: u32, tile_col: u32) -> bool { return false; }
+fn mm_reduce(b: u32, row: u32, col: u32, v: f32) -> f32 { return 0.0; }
+fn mm_reduce_out(b: u32, tile_row: u32, tile_col: u32, sum: f32) {}

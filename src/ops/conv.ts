@@ -1,0 +1,171 @@
+/**
+ * conv2d (NCHW activations, weight [cout, cin, kh, kw], optional bias) as implicit
+ * GEMM on the shared matmul core: forward, input gradient (transposed-conv GEMM) and
+ * weight gradient (GEMM over nb*oh*ow, bias gradient fused as an extra column), one
+ * core dispatch each; the weight gradient adds a small reduce when it splits K.
+ */
+import commonSrc from '../../kernels/nn/conv_common.wgsl';
+import fwdSrc from '../../kernels/nn/conv_fwd.wgsl';
+import dgradSrc from '../../kernels/nn/conv_dgrad.wgsl';
+import wgradSrc from '../../kernels/nn/conv_wgrad.wgsl';
+import reduceSrc from '../../kernels/nn/conv_wgrad_reduce.wgsl';
+import type { Gpu } from '../gpu/device.js';
+import type { WgslPart } from '../gpu/kernel.js';
+import type { Tape } from '../tape.js';
+import { Tensor } from '../tensor.js';
+import { grid1d } from './grid.js';
+import { MATMUL_CORE, matmulCore, matmulGrid, matmulTiles, tileConsts, type MatmulTiles } from './matmul-core.js';
+
+export interface Conv2dOptions {
+  stride?: number;
+  padding?: number;
+  /** Compute the input gradient in backward (default true); false for the first layer. */
+  inputGrad?: boolean;
+}
+
+export interface ConvGeometry {
+  nb: number;
+  cin: number;
+  h: number;
+  w: number;
+  cout: number;
+  kh: number;
+  kw: number;
+  stride: number;
+  pad: number;
+  oh: number;
+  ow: number;
+}
+
+const COMMON: WgslPart = { file: 'kernels/nn/conv_common.wgsl', code: commonSrc };
+const F24 = 1 << 24;
+
+export function convGeometry(xShape: readonly number[], wShape: readonly number[], stride = 1, pad = 0): ConvGeometry {
+  if (xShape.length !== 4 || wShape.length !== 4) throw new RangeError(`conv2d: x [${xShape}] and w [${wShape}] must be 4-D`);
+  const [nb, cin, h, w] = xShape as [number, number, number, number];
+  const [cout, wcin, kh, kw] = wShape as [number, number, number, number];
+  if (wcin !== cin) throw new RangeError(`conv2d: x has ${cin} channels, w expects ${wcin}`);
+  if (!(stride >= 1) || !(pad >= 0)) throw new RangeError(`conv2d: stride ${stride}, padding ${pad}`);
+  const oh = Math.floor((h + 2 * pad - kh) / stride) + 1;
+  const ow = Math.floor((w + 2 * pad - kw) / stride) + 1;
+  if (oh < 1 || ow < 1) throw new RangeError(`conv2d: empty output for x [${xShape}], k ${kh}x${kw}, stride ${stride}, padding ${pad}`);
+  // Float-reciprocal index decoding (conv_common.wgsl) is exact below 2^24.
+  if (nb * Math.max(oh * ow, h * w) >= F24 || cout * cin * kh * kw >= F24) throw new RangeError('conv2d: tensor too large for 24-bit index decoding');
+  return { nb, cin, h, w, cout, kh, kw, stride, pad, oh, ow };
+}
+
+function params(gpu: Gpu, g: ConvGeometry, kchunk = 0, ktotal = 0): GPUBuffer {
+  return gpu.params(
+    'uuuuuuuuuuuu' + 'fffffff' + 'u',
+    g.nb, g.cin, g.h, g.w,
+    g.cout, g.oh, g.ow, g.kh,
+    g.kw, g.stride, g.pad, kchunk,
+    1 / (g.oh * g.ow), 1 / g.ow, 1 / (g.kh * g.kw), 1 / g.kw,
+    1 / (g.h * g.w), 1 / g.w, 1 / g.stride, ktotal,
+  );
+}
+
+function core(gpu: Gpu, tiles: MatmulTiles): WgslPart {
+  return tiles.MM_CPU ? matmulCore(gpu) : MATMUL_CORE;
+}
+
+const scratch = new WeakMap<Gpu, Tensor>();
+function scratchOf(gpu: Gpu): Tensor {
+  let t = scratch.get(gpu);
+  if (!t) scratch.set(gpu, (t = Tensor.empty(gpu, [64])));
+  return t;
+}
+
+/** y = conv2d(x, w) + b: x [nb, cin, h, w], w [cout, cin, kh, kw] -> y [nb, cout, oh, ow]. */
+export function conv2dForward(gpu: Gpu, x: Tensor, w: Tensor, bias?: Tensor | null, o: Conv2dOptions = {}): Tensor {
+  const g = convGeometry(x.shape, w.shape, o.stride ?? 1, o.padding ?? 0);
+  const tiles = matmulTiles(gpu);
+  const y = Tensor.empty(gpu, [g.nb, g.cout, g.oh, g.ow]);
+  const kernel = gpu.kernel({
+    name: 'nn/conv_fwd',
+    parts: [COMMON, { file: 'kernels/nn/conv_fwd.wgsl', code: fwdSrc }, core(gpu, tiles)],
+    consts: { ...tileConsts(tiles), HAS_BIAS: !!bias },
+  });
+  gpu.dispatch(kernel, { p: params(gpu, g), X: x.buffer, Wt: w.buffer, bias: bias?.buffer ?? gpu.dummy, Y: y.buffer }, matmulGrid(g.cout, g.nb * g.oh * g.ow, 1, tiles));
+  return y;
+}
+
+/** dX = conv_transpose(dY, w): one implicit-GEMM dispatch, every dX element written once. */
+export function conv2dInputGrad(gpu: Gpu, gy: Tensor, w: Tensor, xShape: readonly number[], o: Conv2dOptions = {}): Tensor {
+  const g = convGeometry(xShape, w.shape, o.stride ?? 1, o.padding ?? 0);
+  const tiles = matmulTiles(gpu);
+  const dx = Tensor.empty(gpu, [g.nb, g.cin, g.h, g.w]);
+  const kernel = gpu.kernel({
+    name: 'nn/conv_dgrad',
+    parts: [COMMON, { file: 'kernels/nn/conv_dgrad.wgsl', code: dgradSrc }, core(gpu, tiles)],
+    consts: { ...tileConsts(tiles) },
+  });
+  gpu.dispatch(kernel, { p: params(gpu, g), dY: gy.buffer, Wt: w.buffer, dX: dx.buffer }, matmulGrid(g.cin, g.nb * g.h * g.w, 1, tiles));
+  return dx;
+}
+
+/**
+ * dW (and db when withBias) = sum over positions of dY x im2col(X). Splits K = nb*oh*ow
+ * across workgroups when the output alone has too few tiles to keep the adapter busy.
+ */
+export function conv2dWeightGrad(
+  gpu: Gpu,
+  gy: Tensor,
+  x: Tensor,
+  wShape: readonly number[],
+  withBias: boolean,
+  o: Conv2dOptions & { splits?: number } = {},
+): { dW: Tensor; db: Tensor | null } {
+  const g = convGeometry(x.shape, wShape, o.stride ?? 1, o.padding ?? 0);
+  const tiles = matmulTiles(gpu);
+  const ck = g.cin * g.kh * g.kw;
+  const ncols = ck + (withBias ? 1 : 0);
+  const K = g.nb * g.oh * g.ow;
+  const [gx, gyy] = matmulGrid(g.cout, ncols, 1, tiles);
+  // Aim for >= 32 workgroups (load balance over CPU threads / GPU SMs), >= 256 positions per split.
+  const splits = Math.max(1, Math.min(o.splits ?? Math.ceil(32 / (gx * gyy)), Math.floor(K / 256) || 1, 65535));
+  const kchunk = Math.ceil(K / splits);
+  const nsplit = Math.ceil(K / kchunk);
+  const dW = Tensor.empty(gpu, [g.cout, g.cin, g.kh, g.kw]);
+  const db = withBias ? Tensor.empty(gpu, [g.cout]) : null;
+  const split = nsplit > 1;
+  const part = split ? Tensor.empty(gpu, [nsplit, g.cout, ncols]) : null;
+  const kernel = gpu.kernel({
+    name: 'nn/conv_wgrad',
+    parts: [COMMON, { file: 'kernels/nn/conv_wgrad.wgsl', code: wgradSrc }, core(gpu, tiles)],
+    consts: { ...tileConsts(tiles), HAS_BIAS: withBias, SPLIT: split, A_ROW_FAST: false },
+  });
+  gpu.dispatch(
+    kernel,
+    { p: params(gpu, g, kchunk, K), dY: gy.buffer, X: x.buffer, dW: (part ?? dW).buffer, db: split ? scratchOf(gpu).buffer : (db ?? scratchOf(gpu)).buffer },
+    [gx, gyy, nsplit],
+  );
+  if (part) {
+    const count = g.cout * ncols;
+    const reduce = gpu.kernel({ name: 'nn/conv_wgrad_reduce', parts: [{ file: 'kernels/nn/conv_wgrad_reduce.wgsl', code: reduceSrc }], consts: { HAS_BIAS: withBias } });
+    gpu.dispatch(
+      reduce,
+      { p: gpu.params('uuuufuuu', count, ncols, ck, nsplit, 1 / ncols, 0, 0, 0), part: part.buffer, dW: dW.buffer, db: (db ?? scratchOf(gpu)).buffer },
+      grid1d(Math.ceil(count / 64)),
+    );
+    part.release();
+  }
+  return { dW, db };
+}
+
+/** conv2d recorded on `tape`: gradients for x (unless inputGrad is false), w and bias. */
+export function conv2d(tape: Tape | null, x: Tensor, w: Tensor, bias?: Tensor | null, o: Conv2dOptions = {}): Tensor {
+  const gpu = x.gpu;
+  const y = conv2dForward(gpu, x, w, bias, o);
+  tape?.record({
+    op: 'conv2d',
+    inputs: bias ? [x, w, bias] : [x, w],
+    outputs: [y],
+    backward: ([gy]) => {
+      const dx = o.inputGrad === false ? null : conv2dInputGrad(gpu, gy!, w, x.shape, o);
+      const { dW, db } = conv2dWeightGrad(gpu, gy!, x, w.shape, !!bias, o);
+      return bias ? [dx, dW, db] : [dx, dW];
+    },
+  });
+  return y;
+}

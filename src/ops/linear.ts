@@ -1,0 +1,119 @@
+/**
+ * Linear layer (PyTorch layout: weight [out, in], bias [out]) on the shared matmul
+ * core: y = x W^T + b (optional fused ReLU); backward dX = dY W, and dW = dY^T X with
+ * db fused in as one extra output column (dY^T [X | 1]). The ReLU mask is applied
+ * while reading dY, so no masked copy of dY is materialised.
+ */
+import linearSrc from '../../kernels/nn/linear.wgsl';
+import type { Gpu } from '../gpu/device.js';
+import type { Tape } from '../tape.js';
+import { Tensor } from '../tensor.js';
+import { MATMUL_CORE, matmulCore, matmulGrid, matmulTiles, tileConsts } from './matmul-core.js';
+
+export interface LinearOptions {
+  relu?: boolean;
+  /** Compute dX in backward (default true); false for a network's first layer. */
+  inputGrad?: boolean;
+}
+
+type Mode = 0 | 1 | 2;
+
+const scratch = new WeakMap<Gpu, Tensor>();
+/** A writable placeholder for the unused read_write binding (gpu.dummy is read-only here). */
+function scratchOf(gpu: Gpu): Tensor {
+  let t = scratch.get(gpu);
+  if (!t) scratch.set(gpu, (t = Tensor.empty(gpu, [64])));
+  return t;
+}
+
+function dispatch(
+  gpu: Gpu,
+  mode: Mode,
+  dims: { batch: number; nin: number; nout: number },
+  b: { X?: Tensor; W?: Tensor; G?: Tensor; Y?: Tensor; bias?: Tensor; C: Tensor; C2?: Tensor },
+  flags: { bias: boolean; relu: boolean; mask: boolean },
+): void {
+  const tiles = matmulTiles(gpu);
+  const kernel = gpu.kernel({
+    name: 'nn/linear',
+    parts: [{ file: 'kernels/nn/linear.wgsl', code: linearSrc }, tiles.MM_CPU ? matmulCore(gpu) : MATMUL_CORE],
+    consts: {
+      ...tileConsts(tiles),
+      MODE: mode,
+      HAS_BIAS: flags.bias,
+      RELU: flags.relu,
+      MASK: flags.mask,
+      A_ROW_FAST: mode === 2, // A = dY^T: consecutive rows are adjacent in memory
+    },
+  });
+  const [M, N] = mode === 0 ? [dims.batch, dims.nout] : mode === 1 ? [dims.batch, dims.nin] : [dims.nout, dims.nin + (flags.bias ? 1 : 0)];
+  const d = gpu.dummy;
+  gpu.dispatch(
+    kernel,
+    {
+      p: gpu.params('uuuu', dims.batch, dims.nin, dims.nout, 0),
+      X: b.X?.buffer ?? d,
+      Wt: b.W?.buffer ?? d,
+      G: b.G?.buffer ?? d,
+      Yf: b.Y?.buffer ?? d,
+      bias: b.bias?.buffer ?? d,
+      C: b.C.buffer,
+      C2: (b.C2 ?? scratchOf(gpu)).buffer,
+    },
+    matmulGrid(M, N, 1, tiles),
+  );
+}
+
+function shapeOf(x: Tensor, W: Tensor, bias?: Tensor): { batch: number; nin: number; nout: number } {
+  if (x.shape.length !== 2 || W.shape.length !== 2) throw new RangeError(`linear: x [${x.shape}] and W [${W.shape}] must be 2-D`);
+  const [batch, nin] = x.shape as [number, number];
+  const [nout, win] = W.shape as [number, number];
+  if (win !== nin) throw new RangeError(`linear: x has ${nin} features, W expects ${win}`);
+  if (bias && bias.size !== nout) throw new RangeError(`linear: bias has ${bias.size} entries, expected ${nout}`);
+  return { batch, nin, nout };
+}
+
+/** y = x W^T + b (ReLU if asked): x [batch, in], W [out, in], bias [out] -> y [batch, out]. */
+export function linearForward(gpu: Gpu, x: Tensor, W: Tensor, bias?: Tensor, o: LinearOptions = {}): Tensor {
+  const dims = shapeOf(x, W, bias);
+  const y = Tensor.empty(gpu, [dims.batch, dims.nout]);
+  dispatch(gpu, 0, dims, { X: x, W, bias, C: y }, { bias: !!bias, relu: !!o.relu, mask: false });
+  return y;
+}
+
+/** dX = dY' W, where dY' is dY masked by y > 0 when `y` (the ReLU output) is given. */
+export function linearInputGrad(gpu: Gpu, gy: Tensor, W: Tensor, y?: Tensor): Tensor {
+  const [nout, nin] = W.shape as [number, number];
+  const batch = gy.shape[0]!;
+  const dx = Tensor.empty(gpu, [batch, nin]);
+  dispatch(gpu, 1, { batch, nin, nout }, { G: gy, W, Y: y, C: dx }, { bias: false, relu: false, mask: !!y });
+  return dx;
+}
+
+/** dW = dY'^T X and (when withBias) db = column sums of dY', in one product. */
+export function linearWeightGrad(gpu: Gpu, gy: Tensor, x: Tensor, nout: number, withBias: boolean, y?: Tensor): { dW: Tensor; db: Tensor | null } {
+  const [batch, nin] = x.shape as [number, number];
+  const dW = Tensor.empty(gpu, [nout, nin]);
+  const db = withBias ? Tensor.empty(gpu, [nout]) : null;
+  dispatch(gpu, 2, { batch, nin, nout }, { G: gy, X: x, Y: y, C: dW, C2: db ?? undefined }, { bias: withBias, relu: false, mask: !!y });
+  return { dW, db };
+}
+
+/** Linear layer recorded on `tape`: gradients for x (unless inputGrad is false), W and bias. */
+export function linear(tape: Tape | null, x: Tensor, W: Tensor, bias?: Tensor | null, o: LinearOptions = {}): Tensor {
+  const gpu = x.gpu;
+  const y = linearForward(gpu, x, W, bias ?? undefined, o);
+  const inputs = bias ? [x, W, bias] : [x, W];
+  tape?.record({
+    op: 'linear',
+    inputs,
+    outputs: [y],
+    backward: ([gy]) => {
+      const mask = o.relu ? y : undefined;
+      const dx = o.inputGrad === false ? null : linearInputGrad(gpu, gy!, W, mask);
+      const { dW, db } = linearWeightGrad(gpu, gy!, x, W.shape[0]!, !!bias, mask);
+      return bias ? [dx, dW, db] : [dx, dW];
+    },
+  });
+  return y;
+}

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { randn, relMaxErr, testGpu } from '../helpers/gpu.js';
+import { Tensor } from '../../src/tensor.js';
+import { Tape } from '../../src/tape.js';
+import { conv2d, conv2dForward, conv2dInputGrad, conv2dWeightGrad } from '../../src/ops/conv.js';
+import { convBackwardRef, convForwardRef, outSize, type ConvShape } from '../ref/conv.js';
+
+const TOL = 1e-4;
+
+describe('conv reference (finite differences)', () => {
+  it('gradients of sum(gy * conv) match central differences', () => {
+    const s: ConvShape = { nb: 2, cin: 2, h: 5, w: 4, cout: 3, k: 3, stride: 2, pad: 1 };
+    const x = Array.from(randn(s.nb * s.cin * s.h * s.w, 1));
+    const w = Array.from(randn(s.cout * s.cin * s.k * s.k, 2));
+    const b = Array.from(randn(s.cout, 3));
+    const [oh, ow] = outSize(s);
+    const gy = Array.from(randn(s.nb * s.cout * oh * ow, 4));
+    const f = (xx: number[], ww: number[], bb: number[]) => convForwardRef(s, xx, ww, bb).reduce((a, v, i) => a + v * gy[i]!, 0);
+    const { dx, dw, db } = convBackwardRef(s, x, w, gy);
+    const h = 1e-6;
+    const fd = (arr: number[], i: number, call: () => number) => {
+      const v = arr[i]!;
+      arr[i] = v + h;
+      const p = call();
+      arr[i] = v - h;
+      const m = call();
+      arr[i] = v;
+      return (p - m) / (2 * h);
+    };
+    for (const i of [0, 7, 19, x.length - 1]) expect(fd(x, i, () => f(x, w, b))).toBeCloseTo(dx[i]!, 6);
+    for (const i of [0, 5, w.length - 1]) expect(fd(w, i, () => f(x, w, b))).toBeCloseTo(dw[i]!, 6);
+    for (const i of [0, 2]) expect(fd(b, i, () => f(x, w, b))).toBeCloseTo(db[i]!, 6);
+  });
+});
+
+describe('conv2d on the GPU vs float64 reference', () => {
+  const cases: ConvShape[] = [];
+  for (const stride of [1, 2]) for (const pad of [0, 1]) cases.push({ nb: 3, cin: 5, h: 11, w: 11, cout: 7, k: 3, stride, pad });
+  cases.push({ nb: 2, cin: 1, h: 9, w: 6, cout: 4, k: 5, stride: 3, pad: 2 });
+  for (const s of cases)
+    it(`nb=${s.nb} cin=${s.cin} ${s.h}x${s.w} cout=${s.cout} k=${s.k} stride=${s.stride} pad=${s.pad}: forward, dx, dW, db`, async () => {
+      const gpu = await testGpu();
+      const [oh, ow] = outSize(s);
+      const x = randn(s.nb * s.cin * s.h * s.w, 11);
+      const w = randn(s.cout * s.cin * s.k * s.k, 12);
+      const b = randn(s.cout, 13);
+      const gy = randn(s.nb * s.cout * oh * ow, 14);
+      const X = Tensor.from(gpu, x, [s.nb, s.cin, s.h, s.w]);
+      const W = Tensor.from(gpu, w, [s.cout, s.cin, s.k, s.k]);
+      const B = Tensor.from(gpu, b, [s.cout]);
+      const GY = Tensor.from(gpu, gy, [s.nb, s.cout, oh, ow]);
+      const o = { stride: s.stride, padding: s.pad };
+      const Y = conv2dForward(gpu, X, W, B, o);
+      const DX = conv2dInputGrad(gpu, GY, W, X.shape, o);
+      const { dW, db } = conv2dWeightGrad(gpu, GY, X, W.shape, true, o);
+      const ref = convBackwardRef(s, x, w, gy);
+      expect(Y.shape).toEqual([s.nb, s.cout, oh, ow]);
+      expect(relMaxErr(await Y.read(), convForwardRef(s, x, w, b))).toBeLessThan(TOL);
+      expect(relMaxErr(await DX.read(), ref.dx)).toBeLessThan(TOL);
+      expect(relMaxErr(await dW.read(), ref.dw)).toBeLessThan(TOL);
+      expect(relMaxErr(await db!.read(), ref.db)).toBeLessThan(TOL);
+      [X, W, B, GY, Y, DX, dW, db!].forEach((t) => t.release());
+    });
+
+  it('weight gradient: split-K (with and without bias) equals the reference', async () => {
+    const gpu = await testGpu();
+    const s: ConvShape = { nb: 4, cin: 3, h: 13, w: 12, cout: 5, k: 3, stride: 1, pad: 1 };
+    const [oh, ow] = outSize(s);
+    const x = randn(s.nb * s.cin * s.h * s.w, 21);
+    const gy = randn(s.nb * s.cout * oh * ow, 22);
+    const X = Tensor.from(gpu, x, [s.nb, s.cin, s.h, s.w]);
+    const GY = Tensor.from(gpu, gy, [s.nb, s.cout, oh, ow]);
+    const ref = convBackwardRef(s, x, new Float32Array(s.cout * s.cin * 9), gy);
+    for (const [bias, splits] of [[true, 3], [false, 2], [false, 1]] as const) {
+      const { dW, db } = conv2dWeightGrad(gpu, GY, X, [s.cout, s.cin, 3, 3], bias, { padding: 1, splits });
+      expect(relMaxErr(await dW.read(), ref.dw)).toBeLessThan(TOL);
+      if (bias) expect(relMaxErr(await db!.read(), ref.db)).toBeLessThan(TOL);
+      else expect(db).toBeNull();
+    }
+  });
+
+  it('records on the tape: leaf gradients for w and b, input gradient for x', async () => {
+    const gpu = await testGpu();
+    const s: ConvShape = { nb: 2, cin: 3, h: 7, w: 7, cout: 4, k: 3, stride: 2, pad: 1 };
+    const [oh, ow] = outSize(s);
+    const x = randn(s.nb * s.cin * s.h * s.w, 31);
+    const w = randn(s.cout * s.cin * 9, 32);
+    const gy = randn(s.nb * s.cout * oh * ow, 33);
+    const X = Tensor.from(gpu, x, [s.nb, s.cin, s.h, s.w]);
+    const W = Tensor.from(gpu, w, [s.cout, s.cin, 3, 3]);
+    const B = Tensor.zeros(gpu, [s.cout]);
+    const tape = new Tape(gpu);
+    tape.watch(X, W, B);
+    const Y = conv2d(tape, X, W, B, { stride: 2, padding: 1 });
+    tape.backward(Y, Tensor.from(gpu, gy, Y.shape));
+    const ref = convBackwardRef(s, x, w, gy);
+    expect(relMaxErr(await W.grad!.read(), ref.dw)).toBeLessThan(TOL);
+    expect(relMaxErr(await B.grad!.read(), ref.db)).toBeLessThan(TOL);
+    expect(relMaxErr(await X.grad!.read(), ref.dx)).toBeLessThan(TOL);
+  });
+});
