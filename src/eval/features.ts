@@ -65,3 +65,12 @@ export function numClasses(...sets: ArrayLike<number>[]): number {
   for (const s of sets) for (let i = 0; i < s.length; i++) m = Math.max(m, s[i]!);
   return m + 1;
 }
+
+/** Labels given on the host or as a u32 tensor on the GPU (read back once: Nte + Ntr u32 are small). */
+export type Labels = ArrayLike<number> | Tensor;
+
+export async function hostLabels(labels: Labels, what: string): Promise<ArrayLike<number>> {
+  if (!(labels instanceof Tensor)) return labels;
+  if (labels.dtype !== 'u32') throw new InputError('bad-dtype', `${what}: label tensor must be u32, got ${labels.dtype}`);
+  return labels.readU32();
+}

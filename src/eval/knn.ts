@@ -13,7 +13,7 @@ import topkSrc from '../../kernels/eval/knn_topk_vote.wgsl';
 import type { Gpu } from '../gpu/device.js';
 import { Tensor } from '../tensor.js';
 import { InputError } from '../errors.js';
-import { checkLabels, describeFeatures, numClasses, type FeatureSet } from './features.js';
+import { checkLabels, describeFeatures, hostLabels, numClasses, type FeatureSet, type Labels } from './features.js';
 
 const NORM_T = { name: 'eval/knn_norm_t', parts: [{ file: 'kernels/eval/knn_norm_t.wgsl', code: normTSrc }] };
 const ROW_NORM = { name: 'eval/knn_rownorm', parts: [{ file: 'kernels/eval/knn_rownorm.wgsl', code: rowNormSrc }] };
@@ -53,11 +53,13 @@ function topkSpec(k: number, classes: number) {
 export async function knnClassify(
   gpu: Gpu,
   train: FeatureSet,
-  trainLabels: ArrayLike<number>,
+  trainLabelsIn: Labels,
   test: FeatureSet,
-  testLabels: ArrayLike<number>,
+  testLabelsIn: Labels,
   opts: KnnOptions = {},
 ): Promise<KnnResult> {
+  const trainLabels = await hostLabels(trainLabelsIn, 'knn train');
+  const testLabels = await hostLabels(testLabelsIn, 'knn test');
   const tr = describeFeatures(train, 'knn train');
   const te = describeFeatures(test, 'knn test');
   if (tr.dim !== te.dim) throw new InputError('shape-mismatch', `knn: train R=${tr.dim}, test R=${te.dim}`);
@@ -67,7 +69,9 @@ export async function knnClassify(
   const temperature = opts.temperature ?? 0.07;
   if (!(k >= 1) || !Number.isInteger(k)) throw new InputError('bad-option', `knn: k must be a positive integer, got ${opts.k}`);
   if (!(temperature > 0)) throw new InputError('bad-option', `knn: temperature must be > 0, got ${temperature}`);
-  const classes = opts.classes ?? numClasses(trainLabels, testLabels);
+  const seen = numClasses(trainLabels, testLabels);
+  const classes = opts.classes ?? seen;
+  if (seen > classes) throw new InputError('bad-option', `knn: label ${seen - 1} out of range for ${classes} classes`);
   const R = tr.dim;
   const N = tr.rows;
 
@@ -134,9 +138,9 @@ export async function knnClassify(
 export async function knnTop1(
   gpu: Gpu,
   train: FeatureSet,
-  trainLabels: ArrayLike<number>,
+  trainLabels: Labels,
   test: FeatureSet,
-  testLabels: ArrayLike<number>,
+  testLabels: Labels,
   opts: KnnOptions = {},
 ): Promise<number> {
   return (await knnClassify(gpu, train, trainLabels, test, testLabels, opts)).top1;

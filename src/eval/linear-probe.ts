@@ -13,7 +13,7 @@ import predictSrc from '../../kernels/eval/probe_predict.wgsl';
 import type { Gpu } from '../gpu/device.js';
 import { Tensor } from '../tensor.js';
 import { InputError } from '../errors.js';
-import { checkLabels, describeFeatures, numClasses, type FeatureSet } from './features.js';
+import { checkLabels, describeFeatures, hostLabels, numClasses, type FeatureSet, type Labels } from './features.js';
 
 const spec = (name: string, code: string, consts?: Record<string, number | boolean>) => ({
   name: `eval/${name}`,
@@ -75,11 +75,13 @@ function rng(seed: number): () => number {
 export async function linearProbe(
   gpu: Gpu,
   train: FeatureSet,
-  trainLabels: ArrayLike<number>,
+  trainLabelsIn: Labels,
   test: FeatureSet,
-  testLabels: ArrayLike<number>,
+  testLabelsIn: Labels,
   opts: LinearProbeOptions = {},
 ): Promise<LinearProbeResult> {
+  const trainLabels = await hostLabels(trainLabelsIn, 'probe train');
+  const testLabels = await hostLabels(testLabelsIn, 'probe test');
   const tr = describeFeatures(train, 'probe train');
   const te = describeFeatures(test, 'probe test');
   if (tr.dim !== te.dim) throw new InputError('shape-mismatch', `probe: train R=${tr.dim}, test R=${te.dim}`);
@@ -92,7 +94,9 @@ export async function linearProbe(
   const wd = opts.weightDecay ?? 1e-4;
   const momentum = opts.momentum ?? 0.9;
   const stdEps = opts.stdEps ?? 1e-5;
-  const classes = opts.classes ?? numClasses(trainLabels, testLabels);
+  const seen = numClasses(trainLabels, testLabels);
+  const classes = opts.classes ?? seen;
+  if (seen > classes) throw new InputError('bad-option', `probe: label ${seen - 1} out of range for ${classes} classes`);
   for (const [name, v] of [['epochs', epochs], ['batch', batch]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new InputError('bad-option', `probe: ${name} must be a positive integer, got ${v}`);
   }

@@ -65,6 +65,13 @@ describe('kNN (weighted, cosine)', () => {
     const te = Tensor.from(gpu, b.x, [17, r]);
     expect(await knnTop1(gpu, tr, a.y, te, b.y)).toBe(1);
     expect(await knnTop1(gpu, tr, a.y, te, b.y, { k: 500, temperature: 0.02 })).toBe(1);
+    // Labels may also live on the GPU as u32 tensors.
+    const ya = Tensor.from(gpu, Uint32Array.from(a.y), [30]);
+    const yb = Tensor.from(gpu, Uint32Array.from(b.y), [17]);
+    expect(await knnTop1(gpu, tr, ya, te, yb)).toBe(1);
+    await expect(knnTop1(gpu, tr, a.y, te, b.y, { classes: 3 })).rejects.toThrow(/out of range/);
+    ya.release();
+    yb.release();
     tr.release();
     te.release();
   });
