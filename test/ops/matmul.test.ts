@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { randn, relMaxErr, testGpu } from '../helpers/gpu.js';
+import { Tensor } from '../../src/tensor.js';
+import { matmul } from '../../src/ops/matmul.js';
+import { CPU_TILES, DEFAULT_TILES, matmulTiles } from '../../src/ops/matmul-core.js';
+import { matmulRef } from '../ref/linear.js';
+
+// Both core loops run on any adapter: the CPU loop (matmulTiles on lavapipe) and the
+// shared-memory GPU loop, on shapes that are multiples of no tile.
+describe('matmul: both core loops vs float64 reference', () => {
+  const variants = [
+    ['cpu', CPU_TILES],
+    ['gpu', DEFAULT_TILES],
+  ] as const;
+  for (const [label, tiles] of variants)
+    for (const [M, N, K] of [[3, 5, 7], [17, 129, 33], [70, 131, 300]] as const)
+      for (const [tA, tB] of [[false, false], [true, true]] as const)
+        it(`${label} tiles ${M}x${N}x${K} transA=${tA} transB=${tB}`, async () => {
+          const gpu = await testGpu();
+          const a = randn(M * K, M + K);
+          const b = randn(K * N, N + 7);
+          const A = Tensor.from(gpu, a, tA ? [K, M] : [M, K]);
+          const B = Tensor.from(gpu, b, tB ? [N, K] : [K, N]);
+          const C = matmul(gpu, A, B, { transA: tA, transB: tB, tiles });
+          expect(relMaxErr(await C.read(), matmulRef(a, b, M, N, K, tA, tB))).toBeLessThan(1e-5);
+          [A, B, C].forEach((t) => t.release());
+        });
+
+  it('batched with a shared B, bias and ReLU (adapter tiles)', async () => {
+    const gpu = await testGpu();
+    const [batch, M, N, K] = [3, 19, 23, 45];
+    const a = randn(batch * M * K, 1);
+    const b = randn(K * N, 2);
+    const bias = randn(N, 3);
+    const C = matmul(gpu, Tensor.from(gpu, a, [batch, M, K]), Tensor.from(gpu, b, [K, N]), { bias: Tensor.from(gpu, bias, [N]), relu: true, tiles: matmulTiles(gpu) });
+    const got = await C.read();
+    for (let i = 0; i < batch; i++) {
+      const ref = matmulRef(a.subarray(i * M * K, (i + 1) * M * K), b, M, N, K).map((v, j) => Math.max(0, v + bias[j % N]!));
+      expect(relMaxErr(got.subarray(i * M * N, (i + 1) * M * N), ref)).toBeLessThan(1e-5);
+    }
+  });
+
+  it('full CPU tiles take the unchecked path (exact multiples)', async () => {
+    const gpu = await testGpu();
+    const [M, N, K] = [CPU_TILES.TILE_M * 2, CPU_TILES.TILE_N, 40];
+    const a = randn(M * K, 5);
+    const b = randn(K * N, 6);
+    const C = matmul(gpu, Tensor.from(gpu, a, [M, K]), Tensor.from(gpu, b, [K, N]), { tiles: CPU_TILES });
+    expect(relMaxErr(await C.read(), matmulRef(a, b, M, N, K))).toBeLessThan(1e-5);
+  });
+});
