@@ -1,0 +1,22 @@
+/**
+ * Kernel benchmarks: `npm run bench -- <name> [--json] [options]`.
+ * With --json the results go to stdout as a JSON list and the table to stderr.
+ */
+export {};
+
+const BENCHES: Record<string, { about: string; run: (args: string[]) => Promise<void> }> = {
+  matmul: { about: 'matmul core: 1024^3 and encoder/expander linear shapes, vs FMA peak and tfjs', run: async (a) => (await import('./matmul.js')).runMatmulBench(a) },
+  conv: { about: 'conv2d forward / input grad / weight grad vs the same-size matmul and tfjs', run: async (a) => (await import('./conv.js')).runConvBench(a) },
+  peak: { about: "the adapter's reachable FMA throughput", run: async (a) => (await import('./matmul.js')).runPeakBench(a) },
+  loss: { about: 'VICReg loss and gradients', run: async (a) => (await import('./loss.js')).runLossBench(a) },
+};
+
+const [name, ...args] = process.argv.slice(2);
+const bench = name ? BENCHES[name] : undefined;
+if (!bench) {
+  console.error('usage: npm run bench -- <name> [--json]\n');
+  for (const [k, v] of Object.entries(BENCHES)) console.error(`  ${k.padEnd(8)} ${v.about}`);
+  process.exit(name ? 2 : 0);
+}
+await bench.run(args);
+process.exit(0);
