@@ -107,7 +107,8 @@ export async function knnClassify(
 
   const lds = Math.ceil(N / 4) * 4;
   const chunkBytes = Math.min(opts.chunkBytes ?? 64 * 2 ** 20, gpu.maxBinding);
-  const chunk = Math.max(SIM_ROWS, Math.floor(chunkBytes / (4 * lds) / SIM_ROWS) * SIM_ROWS);
+  // One top-k workgroup per chunk row: stay under 65535 workgroups per dimension.
+  const chunk = Math.min(65528, Math.max(SIM_ROWS, Math.floor(chunkBytes / (4 * lds) / SIM_ROWS) * SIM_ROWS));
   const sim = Tensor.empty(gpu, [Math.min(chunk, te.rows), lds]);
   const simK = gpu.kernel(SIM);
   const topk = gpu.kernel(topkSpec(k, classes));
