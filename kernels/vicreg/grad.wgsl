@@ -17,8 +17,8 @@ fn mm_dims(b: u32) -> vec3<u32> {
   return vec3<u32>(p.n, p.d, p.d);
 }
 fn mm_readA(b: u32, row: u32, k: u32) -> f32 {
-  if (GRAM) { return mat[b * p.n * p.n + row * p.n + k]; }
-  return zc(b, row, k);
+  if (GRAM) { return mat[b * p.n * p.n + k * p.n + row]; } // K is symmetric: K[row][k] = K[k][row]
+  return zct(b, k, row); // A = Zc, read from Zcᵀ
 }
 fn mm_readB(b: u32, k: u32, col: u32) -> f32 {
   if (GRAM) { return zc(b, k, col); }

@@ -8,7 +8,6 @@ struct Params { n: u32, d: u32, inv_nm1: f32, tiles_x: u32, tiles_per_view: u32 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(4) var<storage, read_write> mat: array<f32>;
 @group(0) @binding(5) var<storage, read_write> partials: array<f32>;
-@group(0) @binding(9) var<storage, read> zcbt: array<f32>;
 
 const GRAM: bool = false;
 
@@ -17,12 +16,12 @@ fn mm_dims(b: u32) -> vec3<u32> {
   return vec3<u32>(p.d, p.d, p.n);
 }
 fn mm_readA(b: u32, row: u32, k: u32) -> f32 {
-  if (GRAM) { return zc(b, row, k); }
-  return zc(b, k, row);
+  if (GRAM) { return zct(b, k, row); } // A = Zc, read from Zcᵀ
+  return zc(b, k, row); // A = Zcᵀ, read from Zc
 }
 fn mm_readB(b: u32, k: u32, col: u32) -> f32 {
-  if (GRAM) { return zcbt[b * p.n * p.d + k * p.n + col]; } // Zcᵀ[k][col], contiguous in col
-  return zc(b, k, col);
+  if (GRAM) { return zct(b, k, col); } // B = Zcᵀ
+  return zc(b, k, col); // B = Zc
 }
 fn mm_write(b: u32, row: u32, col: u32, v: f32) {
   let dim = mm_dims(b).x;

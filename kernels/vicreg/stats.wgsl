@@ -1,8 +1,8 @@
 // VICReg pass 1: one read of Z and Z' per column block gives both views' column
 // means, unbiased variances (two-pass, for accuracy) and the column sums of (Z - Z')².
 // colstats layout: [mean1 | mean2 | var1 | var2 | diffsq], each of length d.
-// It also writes the centred views Zc [2, n, d] (and, for the Gram form, Zcᵀ [2, d, n]) so
-// that the products read plain contiguous operands instead of re-centring every load.
+// It also writes the centred views Zc [2, n, d] and Zcᵀ [2, d, n], so that every product
+// operand is read along its contiguous axis (see kernels/vicreg/common.wgsl).
 struct Params { n: u32, d: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> z1: array<f32>;
@@ -10,8 +10,6 @@ struct Params { n: u32, d: u32 }
 @group(0) @binding(3) var<storage, read_write> colstats: array<f32>;
 @group(0) @binding(4) var<storage, read_write> zc: array<f32>;
 @group(0) @binding(5) var<storage, read_write> zct: array<f32>;
-
-const WRITE_T: bool = false;
 
 const COLS: u32 = 32;
 const ROWS: u32 = 8;
@@ -55,10 +53,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       c += vec3<f32>(a * a, b * b, 0.0);
       zc[i * d + j] = a;
       zc[p.n * d + i * d + j] = b;
-      if (WRITE_T) {
-        zct[j * p.n + i] = a;
-        zct[p.n * d + j * p.n + i] = b;
-      }
+      zct[j * p.n + i] = a;
+      zct[p.n * d + j * p.n + i] = b;
     }
   }
   red[lid.y * COLS + lid.x] = c;

@@ -57,14 +57,14 @@ function productSpec(gpu: Gpu, gram: boolean): KernelSpec {
   return {
     name: 'vicreg/product',
     parts: [part('product.wgsl', productSrc), part('common.wgsl', commonSrc), matmulCore(gpu)],
-    consts: { ...tileConsts(matmulTiles(gpu)), GRAM: gram, MM_REDUCE: true, A_ROW_FAST: !gram },
+    consts: { ...tileConsts(matmulTiles(gpu)), GRAM: gram, MM_REDUCE: true, A_ROW_FAST: true },
   };
 }
 function gradSpec(gpu: Gpu, gram: boolean): KernelSpec {
   return {
     name: 'vicreg/grad',
     parts: [part('grad.wgsl', gradSrc), part('common.wgsl', commonSrc), matmulCore(gpu)],
-    consts: { ...tileConsts(matmulTiles(gpu)), GRAM: gram, A_ROW_FAST: false },
+    consts: { ...tileConsts(matmulTiles(gpu)), GRAM: gram, A_ROW_FAST: true },
   };
 }
 
@@ -127,6 +127,7 @@ interface Forward {
   r: Resolved;
   colstats: Tensor;
   zc: Tensor;
+  zct: Tensor;
   mat: Tensor;
   partials: Tensor;
   terms: Tensor;
@@ -140,10 +141,10 @@ function forward(gpu: Gpu, z1: Tensor, z2: Tensor, opts: VicregOptions): Forward
   const dim = gram ? n : d;
   const colstats = Tensor.empty(gpu, [5, d]);
   const zc = Tensor.empty(gpu, [2, n, d]);
-  const zct = gram ? Tensor.empty(gpu, [2, d, n]) : null;
+  const zct = Tensor.empty(gpu, [2, d, n]);
   gpu.dispatch(
-    gpu.kernel({ ...STATS, consts: { WRITE_T: gram } }),
-    { p: gpu.params('uu', n, d), z1: z1.buffer, z2: z2.buffer, colstats: colstats.buffer, zc: zc.buffer, zct: zct?.buffer ?? gpu.dummy },
+    gpu.kernel(STATS),
+    { p: gpu.params('uu', n, d), z1: z1.buffer, z2: z2.buffer, colstats: colstats.buffer, zc: zc.buffer, zct: zct.buffer },
     [Math.ceil(d / 32)],
   );
 
@@ -153,10 +154,9 @@ function forward(gpu: Gpu, z1: Tensor, z2: Tensor, opts: VicregOptions): Forward
   const partials = Tensor.empty(gpu, [2, tilesPerView]);
   gpu.dispatch(
     gpu.kernel(productSpec(gpu, gram)),
-    { p: gpu.params('uufuu', n, d, 1 / (n - 1), grid[0], tilesPerView), z1: z1.buffer, z2: z2.buffer, colstats: colstats.buffer, mat: mat.buffer, partials: partials.buffer, zcb: zc.buffer, zcbt: (zct ?? zc).buffer },
+    { p: gpu.params('uufuu', n, d, 1 / (n - 1), grid[0], tilesPerView), z1: z1.buffer, z2: z2.buffer, colstats: colstats.buffer, mat: mat.buffer, partials: partials.buffer, zcb: zc.buffer, zcbt: zct.buffer },
     grid,
   );
-  zct?.release();
 
   const official = r.convention === 'official';
   const terms = Tensor.empty(gpu, [5]);
@@ -170,7 +170,7 @@ function forward(gpu: Gpu, z1: Tensor, z2: Tensor, opts: VicregOptions): Forward
     },
     [1],
   );
-  return { n, d, r, colstats, zc, mat, partials, terms };
+  return { n, d, r, colstats, zc, zct, mat, partials, terms };
 }
 
 /** Dispatches the gradient product; `seed` holds dLoss/dTotal in its first float. */
@@ -191,6 +191,7 @@ function gradients(gpu: Gpu, z1: Tensor, z2: Tensor, f: Forward, seed: GPUBuffer
       z2: z2.buffer,
       colstats: f.colstats.buffer,
       zcb: f.zc.buffer,
+      zcbt: f.zct.buffer,
       mat: f.mat.buffer,
       seed,
       g1: g1.buffer,
@@ -216,7 +217,7 @@ export function vicregLoss(gpu: Gpu, z1: Tensor, z2: Tensor, opts: VicregOptions
   const f = forward(gpu, z1, z2, opts);
   const seed = Tensor.from(gpu, ONE, [1]);
   const [gradZ1, gradZ2] = gradients(gpu, z1, z2, f, seed.buffer);
-  for (const t of [f.colstats, f.zc, f.mat, f.partials, seed]) t.release();
+  for (const t of [f.colstats, f.zc, f.zct, f.mat, f.partials, seed]) t.release();
   return {
     terms: f.terms,
     gradZ1,
@@ -241,7 +242,7 @@ export function vicregOp(tape: Tape, z1: Tensor, z2: Tensor, opts: VicregOptions
     op: 'vicreg',
     inputs: [z1, z2],
     outputs: [f.terms],
-    saved: [f.colstats, f.zc, f.mat],
+    saved: [f.colstats, f.zc, f.zct, f.mat],
     backward: ([gTerms]) => gradients(gpu, z1, z2, f, gTerms!.buffer),
   });
   return { terms: f.terms, form: f.r.form, read: () => readTerms(f.terms) };
