@@ -1,0 +1,144 @@
+/**
+ * The main job: VICReg pre-training of a small conv encoder on Fashion-MNIST, entirely on
+ * the GPU, then evaluation of the frozen encoder (kNN and linear probe, trained vs random
+ * init). Writes a run directory (docs/RUN-FORMAT.md).
+ *
+ *   npm run train -- --out DIR [--preset quick|full] [--epochs N] [--seed S] [--resume DIR] [--data DIR]
+ *                    [--batch N] [--train-limit N] [--test-limit N] [--no-eval]
+ *
+ * Errors in the input are one line on stderr (exit 2). SIGINT/SIGTERM finish the current
+ * step, checkpoint it and exit 130/143 with the command that resumes; a second signal exits
+ * at once (the last checkpoint is never left half-written: writes are atomic).
+ */
+import { existsSync, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { parseArgs, type ArgSpec } from '../src/cli/args.js';
+import { reportError } from '../src/cli/main.js';
+import { InputError } from '../src/errors.js';
+import { createGpu } from '../src/gpu/device.js';
+import { FASHION_MNIST_DIR, loadFashionMnist } from '../src/data/fashion.js';
+import { PRESETS, resolveConfig, type ConfigOverrides, type TrainConfig } from '../src/train/config.js';
+import { CHECKPOINT_DIR, findCheckpoint, loadCheckpoint } from '../src/train/checkpoint.js';
+import { DivergedError, train, type StopFlag } from '../src/train/loop.js';
+
+const SPEC: ArgSpec = {
+  positionals: [],
+  options: {
+    out: { type: 'string', metavar: 'DIR' },
+    preset: { type: 'choice', choices: Object.keys(PRESETS) },
+    epochs: { type: 'number', integer: true, min: 1 },
+    seed: { type: 'number', integer: true, min: 0 },
+    batch: { type: 'number', integer: true, min: 2 },
+    resume: { type: 'string', metavar: 'DIR' },
+    data: { type: 'string', metavar: 'DIR' },
+    'train-limit': { type: 'number', integer: true, min: 1 },
+    'test-limit': { type: 'number', integer: true, min: 1 },
+    'no-eval': { type: 'boolean' },
+    help: { type: 'boolean' },
+  },
+};
+
+const USAGE = `usage: npm run train -- --out DIR [--preset ${Object.keys(PRESETS).join('|')}] [--epochs N] [--seed S] [--batch N]
+                      [--resume DIR] [--data DIR] [--train-limit N] [--test-limit N] [--no-eval]
+
+  --out DIR       run directory (config.json, metrics.jsonl, checkpoint/, features/, summary.json, report.html)
+  --preset P      quick (default: about 15 minutes on 2 CPU cores with lavapipe) or full (a GPU)
+  --resume DIR    continue from DIR's checkpoint (same configuration); --out defaults to DIR
+  --data DIR      Fashion-MNIST's four .gz files (default ${FASHION_MNIST_DIR})`;
+
+function ensureWritable(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    const probe = join(dir, `.write-test-${process.pid}`);
+    writeFileSync(probe, '');
+    unlinkSync(probe);
+  } catch (e) {
+    throw new InputError('bad-file', `cannot write to --out ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  const { options: a } = parseArgs(argv, SPEC);
+  const stop: StopFlag = { requested: false };
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stop.requested) {
+      process.stderr.write(`\nvicreg-train: ${sig} again: exiting now (the last checkpoint is intact)\n`);
+      process.exit(sig === 'SIGINT' ? 130 : 143);
+    }
+    stop.requested = true;
+    stop.signal = sig;
+    process.stderr.write(`\nvicreg-train: ${sig}: finishing the current step and checkpointing (send again to exit at once)\n`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const overrides: ConfigOverrides = {};
+  if (a.epochs !== undefined) overrides.epochs = a.epochs as number;
+  if (a.seed !== undefined) overrides.seed = a.seed as number;
+  if (a.batch !== undefined) overrides.batchSize = a.batch as number;
+  if (a['train-limit'] !== undefined) overrides.trainLimit = a['train-limit'] as number;
+  if (a['test-limit'] !== undefined) overrides.testLimit = a['test-limit'] as number;
+
+  let cfg: TrainConfig;
+  let out = a.out as string | undefined;
+  let resume: ReturnType<typeof loadCheckpoint> | undefined;
+  let resumeDir: string | undefined;
+  if (a.resume !== undefined) {
+    const file = findCheckpoint(resolve(a.resume as string));
+    resume = loadCheckpoint(file);
+    resumeDir = basename(dirname(file)) === CHECKPOINT_DIR ? dirname(dirname(file)) : dirname(file);
+    const saved = resume.header.config as TrainConfig;
+    if (!saved || typeof saved !== 'object' || !PRESETS[saved.preset]) throw new InputError('bad-file', `checkpoint ${file}: no usable configuration in its header`);
+    // The run's configuration is the checkpoint's; explicit options must agree with it.
+    cfg = resolveConfig(saved.preset, saved as ConfigOverrides);
+    const given: [string, unknown, unknown][] = [
+      ['--preset', a.preset, saved.preset],
+      ['--epochs', overrides.epochs, saved.epochs],
+      ['--seed', overrides.seed, saved.seed],
+      ['--batch', overrides.batchSize, saved.batchSize],
+      ['--train-limit', overrides.trainLimit, saved.trainLimit],
+      ['--test-limit', overrides.testLimit, saved.testLimit],
+    ];
+    for (const [flag, v, s] of given) {
+      if (v !== undefined && v !== s) throw new InputError('bad-option', `${flag} ${v} differs from the checkpoint's (${s}); a resumed run keeps its configuration`);
+    }
+    out ??= resumeDir;
+  } else {
+    cfg = resolveConfig((a.preset as string) ?? 'quick', overrides);
+  }
+  if (!out) throw new InputError('bad-option', 'missing --out DIR (the run directory)');
+  out = resolve(out);
+  ensureWritable(out);
+  const dataDir = (a.data as string) ?? FASHION_MNIST_DIR;
+  if (!existsSync(dataDir)) throw new InputError('bad-file', `data directory not found: ${dataDir} (install dataset-fashion-mnist or pass --data DIR)`);
+  const data = loadFashionMnist(dataDir);
+
+  const gpu = await createGpu();
+  const res = await train({ outDir: out, config: cfg, data, gpu, resume, resumeDir, stop, evaluate: !a['no-eval'] });
+  if (res.status !== 'done') {
+    const sig = stop.signal ?? 'stop';
+    process.stderr.write(
+      `vicreg-train: interrupted (${sig}) after step ${res.step}; checkpoint ${res.checkpoint}\n` +
+        `vicreg-train: resume with: npm run train -- --resume ${out}\n`,
+    );
+    return sig === 'SIGTERM' ? 143 : 130;
+  }
+  process.stdout.write(JSON.stringify(res.summary) + '\n');
+  return 0;
+}
+
+let code: number;
+try {
+  code = await main(process.argv.slice(2));
+} catch (e) {
+  if (e instanceof DivergedError) {
+    process.stderr.write(`vicreg: error: ${e.message}; lower the learning rate or resume from the last checkpoint\n`);
+    code = 1;
+  } else code = reportError(e);
+}
+// Dawn keeps the event loop alive; exit explicitly.
+process.exit(code);

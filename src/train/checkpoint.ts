@@ -1,0 +1,221 @@
+/**
+ * Checkpoints: one binary file, written atomically (temp file, fsync, rename, fsync of the
+ * directory), so a process killed at any moment leaves the previous checkpoint intact.
+ *
+ *   0   "VICREGCK"            magic (8 bytes)
+ *   8   u32 version
+ *   12  u32 header length H
+ *   16  header JSON (UTF-8), space-padded to a multiple of 4
+ *   ..  float32 little-endian tensor data, in header order
+ *   end u32 CRC-32 of every preceding byte
+ *
+ * Loading checks all of it and throws InputError('bad-file') with a one-line message.
+ */
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import * as zlib from 'node:zlib';
+import { InputError } from '../errors.js';
+
+export const CHECKPOINT_MAGIC = 'VICREGCK';
+export const CHECKPOINT_VERSION = 1;
+export const CHECKPOINT_FILE = 'model.ckpt';
+export const CHECKPOINT_DIR = 'checkpoint';
+
+export interface TensorEntry {
+  name: string;
+  shape: number[];
+  /** Byte offset from the start of the data section. */
+  offset: number;
+}
+
+export interface CheckpointHeader {
+  /** Completed optimizer steps: the next step to run. */
+  step: number;
+  /** Completed epochs. */
+  epoch: number;
+  /** Training seconds so far (for the metrics' time axis). */
+  elapsed: number;
+  /** The resolved TrainConfig. */
+  config: unknown;
+  /** Data order and augmentation are counter-based draws of (seed, step): the seed is the whole RNG state. */
+  rng: { seed: number; kind: string };
+  optimizer: { kind: string; steps: number };
+  /** Anything else the trainer wants back (e.g. the init-encoder evaluation). */
+  extra?: Record<string, unknown>;
+  tensors?: TensorEntry[];
+}
+
+export interface NamedArray {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+export interface Checkpoint {
+  header: CheckpointHeader;
+  tensors: Map<string, NamedArray>;
+}
+
+let crcTable: Uint32Array | null = null;
+/** CRC-32 (zlib's polynomial); zlib.crc32 where Node has it. */
+export function crc32(bytes: Uint8Array, prev = 0): number {
+  const native = (zlib as unknown as { crc32?: (d: Uint8Array, v?: number) => number }).crc32;
+  if (native) return native(bytes, prev) >>> 0;
+  if (!crcTable) {
+    crcTable = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c >>> 0;
+    }
+  }
+  let c = ~prev >>> 0;
+  for (let i = 0; i < bytes.length; i++) c = crcTable[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
+/** Serialises a checkpoint to bytes. */
+export function encodeCheckpoint(header: CheckpointHeader, tensors: NamedArray[]): Uint8Array {
+  let offset = 0;
+  const entries: TensorEntry[] = tensors.map((t) => {
+    const n = t.shape.reduce((a, b) => a * b, 1);
+    if (n !== t.data.length) throw new RangeError(`checkpoint: ${t.name} has ${t.data.length} values for [${t.shape}]`);
+    const e = { name: t.name, shape: [...t.shape], offset };
+    offset += n * 4;
+    return e;
+  });
+  let json = JSON.stringify({ ...header, tensors: entries });
+  json += ' '.repeat((4 - (Buffer.byteLength(json) % 4)) % 4);
+  const head = Buffer.from(json, 'utf8');
+  const total = 16 + head.length + offset + 4;
+  const out = new Uint8Array(total);
+  const dv = new DataView(out.buffer);
+  out.set(Buffer.from(CHECKPOINT_MAGIC, 'latin1'), 0);
+  dv.setUint32(8, CHECKPOINT_VERSION, true);
+  dv.setUint32(12, head.length, true);
+  out.set(head, 16);
+  const base = 16 + head.length;
+  for (let i = 0; i < tensors.length; i++) {
+    const t = tensors[i]!;
+    const o = base + entries[i]!.offset;
+    for (let j = 0; j < t.data.length; j++) dv.setFloat32(o + 4 * j, t.data[j]!, true);
+  }
+  dv.setUint32(total - 4, crc32(out.subarray(0, total - 4)), true);
+  return out;
+}
+
+/** Parses and validates checkpoint bytes; `file` names it in errors. */
+export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
+  const fail = (why: string): never => {
+    throw new InputError('bad-file', `checkpoint ${file}: ${why}`);
+  };
+  if (bytes.length < 20) fail(`too short (${bytes.length} bytes): not a checkpoint or truncated`);
+  if (Buffer.from(bytes.subarray(0, 8)).toString('latin1') !== CHECKPOINT_MAGIC) fail('bad magic: not a vicreg-webgpu checkpoint');
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = dv.getUint32(8, true);
+  if (version !== CHECKPOINT_VERSION) fail(`version ${version}, this build reads version ${CHECKPOINT_VERSION}`);
+  const hlen = dv.getUint32(12, true);
+  if (16 + hlen + 4 > bytes.length) fail('truncated (header runs past the end of the file)');
+  let header: CheckpointHeader;
+  try {
+    header = JSON.parse(Buffer.from(bytes.subarray(16, 16 + hlen)).toString('utf8')) as CheckpointHeader;
+  } catch {
+    return fail('corrupt header (not JSON)');
+  }
+  const entries = header.tensors;
+  if (!Array.isArray(entries) || !Number.isInteger(header.step) || !Number.isInteger(header.epoch)) fail('corrupt header (missing fields)');
+  const base = 16 + hlen;
+  let dataBytes = 0;
+  for (const e of entries!) {
+    if (typeof e.name !== 'string' || !Array.isArray(e.shape) || e.offset !== dataBytes) fail(`corrupt header (tensor table at '${e.name}')`);
+    dataBytes += e.shape.reduce((a, b) => a * b, 1) * 4;
+  }
+  const want = base + dataBytes + 4;
+  if (bytes.length !== want) fail(`${bytes.length < want ? 'truncated' : 'has trailing bytes'}: ${bytes.length} bytes, header describes ${want}`);
+  const stored = dv.getUint32(want - 4, true);
+  if (crc32(bytes.subarray(0, want - 4)) !== stored) fail('checksum mismatch (corrupt file)');
+  const tensors = new Map<string, NamedArray>();
+  for (const e of entries!) {
+    const n = e.shape.reduce((a, b) => a * b, 1);
+    const data = new Float32Array(n);
+    const o = base + e.offset;
+    for (let j = 0; j < n; j++) data[j] = dv.getFloat32(o + 4 * j, true);
+    tensors.set(e.name, { name: e.name, shape: e.shape, data });
+  }
+  delete header.tensors;
+  return { header, tensors };
+}
+
+/** Resolves --resume: a run directory, its checkpoint/ directory, or the file itself. */
+export function findCheckpoint(path: string): string {
+  const candidates = [join(path, CHECKPOINT_DIR, CHECKPOINT_FILE), join(path, CHECKPOINT_FILE), path];
+  for (const c of candidates) {
+    try {
+      if (statSync(c).isFile()) return c;
+    } catch {
+      // try the next spelling
+    }
+  }
+  if (!existsSync(path)) throw new InputError('bad-file', `--resume: ${path} does not exist`);
+  throw new InputError('bad-file', `--resume: no checkpoint in ${path} (looked for ${CHECKPOINT_DIR}/${CHECKPOINT_FILE})`);
+}
+
+export function loadCheckpoint(file: string): Checkpoint {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    throw new InputError('bad-file', `checkpoint ${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return decodeCheckpoint(bytes, file);
+}
+
+/**
+ * Writes `file` atomically: a temp file in the same directory is written and fsynced, then
+ * renamed over the old one, then the directory is fsynced so the rename itself is durable.
+ */
+export async function writeFileAtomic(file: string, bytes: Uint8Array): Promise<void> {
+  const dir = dirname(file);
+  const tmp = join(dir, `.${basename(file)}.tmp-${process.pid}`);
+  const fh = await open(tmp, 'w');
+  try {
+    await fh.write(bytes);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, file);
+  const dfd = openSync(dir, 'r');
+  try {
+    fsyncSync(dfd);
+  } finally {
+    closeSync(dfd);
+  }
+}
+
+/** Removes temp files left by a process killed mid-write (never the checkpoint itself). */
+export function removeStaleTemps(dir: string): void {
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    if (n.startsWith(`.${CHECKPOINT_FILE}.tmp-`)) {
+      try {
+        unlinkSync(join(dir, n));
+      } catch {
+        // another process may own it; harmless
+      }
+    }
+  }
+}
+
+export async function saveCheckpoint(runDir: string, header: CheckpointHeader, tensors: NamedArray[]): Promise<string> {
+  const dir = join(runDir, CHECKPOINT_DIR);
+  const file = join(dir, CHECKPOINT_FILE);
+  await writeFileAtomic(file, encodeCheckpoint(header, tensors));
+  return file;
+}

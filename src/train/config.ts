@@ -1,0 +1,152 @@
+/**
+ * Training configuration: ONE preset table holds every width, size and schedule knob, so
+ * that a run is fully described by (preset, overrides). The resolved config is written to
+ * DIR/config.json and into every checkpoint (a resume must match it exactly).
+ */
+import { InputError } from '../errors.js';
+import type { AugmentConfig } from '../data/augment-params.js';
+import type { ModelConfig } from '../nn/model.js';
+
+export interface TrainConfig {
+  preset: string;
+  model: ModelConfig;
+  /** Per-view batch size. */
+  batchSize: number;
+  epochs: number;
+  seed: number;
+  /** LARS: peak lr = baseLr * batchSize / 256 (main_vicreg.py). */
+  baseLr: number;
+  weightDecay: number;
+  warmupEpochs: number;
+  /** VICReg weights (official convention). */
+  lambda: number;
+  mu: number;
+  nu: number;
+  /** Augmentation overrides of DEFAULT_AUGMENT (size = the training/eval resolution). */
+  augment: Partial<AugmentConfig>;
+  /** Write a step record every this many steps. */
+  logEvery: number;
+  /** Images of the fixed diagnostics batch. */
+  diagBatch: number;
+  eval: {
+    knnK: number;
+    knnTemperature: number;
+    probeEpochs: number;
+    probeLr: number;
+    probeBatch: number;
+    probeWeightDecay: number;
+    /** Encoder forward chunk during feature extraction. */
+    chunk: number;
+  };
+  /** Use only the first N training / test images (tests and smoke runs; 0 = all). */
+  trainLimit: number;
+  testLimit: number;
+}
+
+/**
+ * Presets. `quick` is sized for a 2-core CPU running lavapipe (whole run, evaluation
+ * included, within 15 minutes); `full` is a bigger encoder and longer schedule for a GPU.
+ */
+export const PRESETS: Record<string, TrainConfig> = {
+  quick: {
+    preset: 'quick',
+    model: {
+      inChannels: 1,
+      // [out channels, kernel, stride, max pool after]
+      // 28 -(5x5 stride 2)-> 14 -(pool)-> 7 -> 7 -> global pool. Strided first layer: its BN/ReLU
+      // run on a quarter of the pixels, and the images need no input gradient.
+      conv: [
+        [32, 5, 2, true],
+        [64, 3, 1, false],
+        [128, 3, 1, false],
+      ],
+      expander: [512, 512, 512],
+    },
+    batchSize: 256,
+    epochs: 2,
+    seed: 0,
+    baseLr: 0.3,
+    weightDecay: 1e-6,
+    warmupEpochs: 0.1,
+    lambda: 25,
+    mu: 25,
+    nu: 1,
+    augment: { size: 28 },
+    logEvery: 10,
+    diagBatch: 512,
+    eval: { knnK: 20, knnTemperature: 0.07, probeEpochs: 20, probeLr: 1e-3, probeBatch: 512, probeWeightDecay: 1e-5, chunk: 1000 },
+    trainLimit: 0,
+    testLimit: 0,
+  },
+  full: {
+    preset: 'full',
+    model: {
+      inChannels: 1,
+      conv: [
+        [64, 3, 1, false],
+        [64, 3, 1, true],
+        [128, 3, 1, false],
+        [128, 3, 1, true],
+        [256, 3, 1, false],
+        [256, 3, 1, false],
+      ],
+      expander: [1024, 1024, 1024],
+    },
+    batchSize: 256,
+    epochs: 50,
+    seed: 0,
+    baseLr: 0.3,
+    weightDecay: 1e-6,
+    warmupEpochs: 5,
+    lambda: 25,
+    mu: 25,
+    nu: 1,
+    augment: { size: 28 },
+    logEvery: 20,
+    diagBatch: 1024,
+    eval: { knnK: 20, knnTemperature: 0.07, probeEpochs: 30, probeLr: 1e-3, probeBatch: 512, probeWeightDecay: 1e-5, chunk: 2000 },
+    trainLimit: 0,
+    testLimit: 0,
+  },
+};
+
+export type ConfigOverrides = Partial<Omit<TrainConfig, 'model' | 'eval'>> & {
+  model?: Partial<ModelConfig>;
+  eval?: Partial<TrainConfig['eval']>;
+};
+
+const bad = (msg: string): never => {
+  throw new InputError('bad-option', msg);
+};
+
+/** The preset with overrides applied, validated (InputError with a one-line message). */
+export function resolveConfig(preset: string, over: ConfigOverrides = {}): TrainConfig {
+  const base = PRESETS[preset];
+  if (!base) bad(`unknown preset '${preset}' (presets: ${Object.keys(PRESETS).join(', ')})`);
+  const c: TrainConfig = structuredClone({
+    ...base!,
+    ...over,
+    model: { ...base!.model, ...over.model },
+    eval: { ...base!.eval, ...over.eval },
+    augment: { ...base!.augment, ...over.augment },
+  }) as TrainConfig;
+  const posInt = (name: string, v: number) => (Number.isInteger(v) && v >= 1) || bad(`${name} must be a positive integer, got ${v}`);
+  posInt('epochs', c.epochs);
+  posInt('batch size', c.batchSize);
+  if (c.batchSize < 2) bad('batch size must be at least 2 (VICReg needs a variance)');
+  posInt('logEvery', c.logEvery);
+  posInt('diagBatch', c.diagBatch);
+  if (!Number.isInteger(c.seed) || c.seed < 0 || c.seed > 0xffffffff) bad(`seed must be an integer in [0, 2^32), got ${c.seed}`);
+  if (!(c.baseLr > 0) || !(c.weightDecay >= 0) || !(c.warmupEpochs >= 0)) bad('baseLr must be > 0, weightDecay and warmupEpochs >= 0');
+  if (!c.model.conv.length) bad('the encoder needs at least one conv block');
+  for (const [o, k, s] of c.model.conv) if (!(o >= 1 && k >= 1 && s >= 1)) bad('conv blocks need positive channels, kernel and stride');
+  if (c.model.expander.length < 1) bad('the expander needs at least one layer');
+  if (!(c.trainLimit >= 0 && c.testLimit >= 0)) bad('limits must be >= 0');
+  return c;
+}
+
+/** Fields that must match for a checkpoint to continue this run bit-for-bit. */
+export function trainingIdentity(c: TrainConfig): unknown {
+  const { logEvery: _l, eval: _e, diagBatch: _d, ...rest } = c;
+  return rest;
+}

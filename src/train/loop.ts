@@ -1,0 +1,463 @@
+/**
+ * The VICReg training loop: GPU-resident data (both augmented views built on the GPU), the
+ * model forward/backward on a tape, the fused VICReg loss, LARS with warmup + cosine, one
+ * submit per step. The loss terms are read back only every `logEvery` steps, through a
+ * copy whose read is not awaited in the loop; at most two steps are in flight.
+ *
+ * Each epoch: collapse diagnostics on a fixed batch and an atomic checkpoint. At the end:
+ * evaluation of the frozen encoder (and of its random initialisation), features, summary,
+ * report. Everything that feeds a step is a pure function of (seed, step) plus the
+ * checkpointed state, so a resumed run computes bit-identical losses.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Gpu } from '../gpu/device.js';
+import { Tensor } from '../tensor.js';
+import { Tape } from '../tape.js';
+import { InputError } from '../errors.js';
+import type { FashionMnist, Split } from '../data/fashion.js';
+import { GpuDataset } from '../data/gpu-dataset.js';
+import { resolveAugment } from '../data/augment-params.js';
+import { VicregModel, featureSizes } from '../nn/model.js';
+import { Lars } from '../optim/lars.js';
+import { learningRate, peakLr } from '../optim/schedule.js';
+import { vicregOp, type VicregTerms } from '../vicreg/loss.js';
+import { writeNpy } from '../io/npy.js';
+import { writeReport } from '../report/index.js';
+import { trainingIdentity, type TrainConfig } from './config.js';
+import { CHECKPOINT_DIR, removeStaleTemps, saveCheckpoint, type Checkpoint, type NamedArray } from './checkpoint.js';
+import { correlationMatrix, diagnose, round } from './diagnostics.js';
+import { evaluateEncoder, pcaPoints } from './evaluate.js';
+import { MetricsLog } from './metrics.js';
+import { Progress, formatDuration, type ProgressStream } from './progress.js';
+
+/** LARS with access to its momentum buffers (checkpointing). */
+export class CheckpointedLars extends Lars {
+  /** The momentum buffer of `p` (zeros until the first step, exactly as a fresh one). */
+  momentumOf(p: Tensor): Tensor {
+    return this.stateOf(p, 1)[0]!;
+  }
+}
+
+export interface StopFlag {
+  requested: boolean;
+  signal?: string;
+}
+
+export interface TrainOptions {
+  outDir: string;
+  config: TrainConfig;
+  data: FashionMnist;
+  gpu: Gpu;
+  /** A loaded checkpoint to continue from (its config must equal `config`). */
+  resume?: Checkpoint;
+  /** The run directory the checkpoint came from (its metrics.jsonl is continued). */
+  resumeDir?: string;
+  stop?: StopFlag;
+  /** Checkpoint and return once this many steps are done (tests; simulates an interruption). */
+  stopAfterStep?: number;
+  /** Evaluate the encoders at the start and end (default true). */
+  evaluate?: boolean;
+  /** Write features, summary and report (default true). */
+  outputs?: boolean;
+  stderr?: ProgressStream;
+  /** Every loss read back (step index, 0-based, -> terms). */
+  onLoss?: (step: number, t: VicregTerms) => void;
+}
+
+export interface Summary {
+  [k: string]: unknown;
+  knn_top1: number | null;
+  knn_top1_init: number | null;
+  linear_top1: number | null;
+  linear_top1_init: number | null;
+  epochs: number;
+  steps: number;
+  seconds: number;
+  images_per_sec: number;
+  adapter: string;
+}
+
+export interface TrainResult {
+  status: 'done' | 'interrupted' | 'stopped';
+  step: number;
+  checkpoint: string | null;
+  summary: Summary | null;
+}
+
+export class DivergedError extends Error {
+  override name = 'DivergedError';
+}
+
+function limitSplit(s: Split, limit: number, hw: number): Split {
+  if (!limit || limit >= s.n) return s;
+  return { images: s.images.subarray(0, limit * hw), labels: s.labels.subarray(0, limit), n: limit };
+}
+
+/** Restores parameters, running statistics and momentum buffers from a checkpoint. */
+function restore(gpu: Gpu, model: VicregModel, optim: CheckpointedLars, ck: Checkpoint): void {
+  const want = [...model.named().map((n) => ({ name: n.name, t: n.t })), ...model.parameters().map((p, i) => ({ name: `optim.${i}.momentum`, t: optim.momentumOf(p) }))];
+  if (ck.tensors.size !== want.length) throw new InputError('bad-file', `checkpoint holds ${ck.tensors.size} tensors, this model has ${want.length}`);
+  for (const { name, t } of want) {
+    const a = ck.tensors.get(name);
+    if (!a) throw new InputError('bad-file', `checkpoint has no tensor '${name}'`);
+    if (a.shape.join('x') !== t.shape.join('x')) throw new InputError('bad-file', `checkpoint tensor '${name}' is [${a.shape}], the model's is [${t.shape}]`);
+  }
+  for (const { name, t } of want) gpu.upload(t.buffer, ck.tensors.get(name)!.data);
+}
+
+async function snapshot(model: VicregModel, optim: CheckpointedLars): Promise<NamedArray[]> {
+  const list = [...model.named().map((n) => ({ name: n.name, t: n.t })), ...model.parameters().map((p, i) => ({ name: `optim.${i}.momentum`, t: optim.momentumOf(p) }))];
+  const out: NamedArray[] = [];
+  for (const { name, t } of list) out.push({ name, shape: [...t.shape], data: await t.read() });
+  return out;
+}
+
+/** First differing key between two JSON-able values (for a one-line mismatch message). */
+function firstDiff(a: unknown, b: unknown, path = ''): string | null {
+  if (JSON.stringify(a) === JSON.stringify(b)) return null;
+  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a)) {
+    for (const k of new Set([...Object.keys(a), ...Object.keys(b as object)])) {
+      const d = firstDiff((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path ? `${path}.${k}` : k);
+      if (d) return d;
+    }
+  }
+  return `${path || 'config'} (checkpoint ${JSON.stringify(a)}, this run ${JSON.stringify(b)})`;
+}
+
+export function checkResumeConfig(ckConfig: unknown, cfg: TrainConfig): void {
+  const d = firstDiff(trainingIdentity(ckConfig as TrainConfig), trainingIdentity(cfg));
+  if (d) throw new InputError('bad-file', `checkpoint does not match this run's configuration: ${d}`);
+}
+
+export async function train(o: TrainOptions): Promise<TrainResult> {
+  const t0 = performance.now();
+  const { gpu, config: cfg, outDir } = o;
+  const evaluate = o.evaluate ?? true;
+  const outputs = o.outputs ?? true;
+  const stop = o.stop ?? { requested: false };
+  const stream = o.stderr ?? process.stderr;
+  const ckDir = join(outDir, CHECKPOINT_DIR);
+  mkdirSync(ckDir, { recursive: true });
+  removeStaleTemps(ckDir);
+
+  const { height: H, width: W } = o.data;
+  const trainSplit = limitSplit(o.data.train, cfg.trainLimit, H * W);
+  const testSplit = limitSplit(o.data.test, cfg.testLimit, H * W);
+  const aug = resolveAugment(cfg.augment);
+  const trainDs = new GpuDataset(gpu, trainSplit, H, W, { seed: cfg.seed, batchSize: cfg.batchSize, augment: cfg.augment });
+  const testDs = new GpuDataset(gpu, testSplit, H, W, { seed: cfg.seed, batchSize: Math.min(cfg.batchSize, testSplit.n), augment: cfg.augment });
+  const spe = trainDs.stepsPerEpoch;
+  const totalSteps = spe * cfg.epochs;
+  const sched = { baseLr: cfg.baseLr, batchSize: cfg.batchSize, warmupSteps: Math.round(cfg.warmupEpochs * spe), totalSteps };
+  const sizes = featureSizes(cfg.model, aug.size);
+  if (sizes.some((s) => s < 1)) throw new InputError('bad-option', `the encoder shrinks a ${aug.size}x${aug.size} input to nothing (sizes ${sizes.join(', ')})`);
+
+  const model = new VicregModel(gpu, cfg.model, cfg.seed);
+  const params = model.parameters();
+  const optim = new CheckpointedLars(gpu, params, { weightDecay: cfg.weightDecay });
+  const metrics = new MetricsLog(join(outDir, 'metrics.jsonl'));
+
+  let step = 0;
+  let elapsedBefore = 0;
+  let trainSeconds = 0;
+  let initEval: { knn: number; linear: number } | null = null;
+  if (o.resume) {
+    checkResumeConfig(o.resume.header.config, cfg);
+    restore(gpu, model, optim, o.resume);
+    step = o.resume.header.step;
+    elapsedBefore = o.resume.header.elapsed;
+    const extra = o.resume.header.extra ?? {};
+    trainSeconds = Number(extra.trainSeconds ?? 0);
+    initEval = (extra.initEval as typeof initEval) ?? null;
+    optim.steps = o.resume.header.optimizer.steps;
+    metrics.resumeFrom(join(o.resumeDir ?? outDir, 'metrics.jsonl'), step);
+  } else {
+    metrics.reset();
+  }
+  const elapsed = () => elapsedBefore + (performance.now() - t0) / 1000;
+
+  const nParams = params.reduce((a, p) => a + p.size, 0);
+  writeFileSync(
+    join(outDir, 'config.json'),
+    JSON.stringify(
+      {
+        ...cfg,
+        augment: aug,
+        derived: {
+          steps_per_epoch: spe,
+          total_steps: totalSteps,
+          warmup_steps: sched.warmupSteps,
+          peak_lr: peakLr(cfg.baseLr, cfg.batchSize),
+          repr_dim: model.reprDim,
+          emb_dim: model.embDim,
+          feature_sizes: sizes,
+          parameters: nParams,
+          train_images: trainSplit.n,
+          test_images: testSplit.n,
+        },
+        adapter: gpu.adapterName,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+
+  const progress = new Progress(totalSteps, step, cfg.epochs, stream);
+  const log = (m: string) => progress.log(m);
+  log(
+    `vicreg-train: ${cfg.preset}, ${trainSplit.n} images, batch ${cfg.batchSize}, ${cfg.epochs} epochs x ${spe} steps, ` +
+      `R=${model.reprDim}, E=${model.embDim}, ${(nParams / 1e6).toFixed(2)}M params, ${aug.size}px; adapter ${gpu.adapterName}` +
+      (o.resume ? `; resuming at step ${step}` : ''),
+  );
+
+  // Fixed diagnostics batch: evenly spaced training images, un-augmented.
+  const nDiag = Math.min(cfg.diagBatch, trainSplit.n);
+  const diagX = trainDs.evalIndices(Uint32Array.from({ length: nDiag }, (_, i) => Math.floor((i * trainSplit.n) / nDiag)));
+  const diagnostics = async (epoch: number, s: number, withCorr: boolean): Promise<void> => {
+    const r = model.encode(null, diagX, false);
+    const z = model.expand(null, r, false);
+    const [rh, zh] = [await r.read(), await z.read()];
+    r.release();
+    z.release();
+    const d = diagnose(zh, rh, nDiag, model.embDim, model.reprDim);
+    const { std, ...nums } = d;
+    metrics.write({ type: 'epoch', epoch, step: s, ...nums, repr_dim: model.reprDim, emb_dim: model.embDim });
+    metrics.write({ type: 'std_hist', epoch, step: s, std });
+    if (withCorr) {
+      const dim = Math.min(64, model.embDim);
+      metrics.write({ type: 'corr', epoch, step: s, dim, matrix: correlationMatrix(zh, nDiag, model.embDim, dim) });
+    }
+    log(`  epoch ${epoch}: emb std mean ${d.emb_std_mean}, below gamma ${(d.emb_std_frac_below_gamma * 100).toFixed(0)}%, effective rank ${d.effective_rank.toFixed(1)}/${model.reprDim}`);
+  };
+
+  const evalSets = { train: { ds: trainDs, labels: trainSplit.labels, n: trainSplit.n }, test: { ds: testDs, labels: testSplit.labels, n: testSplit.n } };
+  const stopped = () => stop.requested;
+  let lastCkptStep = o.resume ? step : -1;
+  let lastCkptFile: string | null = o.resume ? join(ckDir, 'model.ckpt') : null;
+  const checkpoint = async (s: number): Promise<string> => {
+    const tensors = await snapshot(model, optim);
+    const file = await saveCheckpoint(
+      outDir,
+      {
+        step: s,
+        epoch: Math.floor(s / spe),
+        elapsed: elapsed(),
+        config: cfg,
+        rng: { seed: cfg.seed, kind: 'counter-based pcg4d of (seed, step, slot, view); epoch permutation of (seed, epoch)' },
+        optimizer: { kind: 'lars', steps: optim.steps },
+        extra: { trainSeconds, initEval, adapter: gpu.adapterName },
+      },
+      tensors,
+    );
+    lastCkptStep = s;
+    lastCkptFile = file;
+    return file;
+  };
+
+  const cleanup = () => {
+    diagX.release();
+    trainDs.release();
+    testDs.release();
+    optim.dispose();
+    model.dispose();
+  };
+
+  try {
+    if (!o.resume) {
+      await diagnostics(0, 0, true);
+      if (evaluate) {
+        log('evaluating the encoder at its random initialisation ...');
+        const ev = await evaluateEncoder(gpu, model, evalSets.train, evalSets.test, cfg, { stop: stopped, log });
+        if (ev) {
+          initEval = { knn: ev.knn, linear: ev.linear };
+          metrics.write({ type: 'eval', epoch: 0, step: 0, knn_top1: round(ev.knn), linear_top1: round(ev.linear), knn_top1_init: round(ev.knn), linear_top1_init: round(ev.linear) });
+          log(`  init: kNN ${(ev.knn * 100).toFixed(2)}%, linear ${(ev.linear * 100).toFixed(2)}% (${ev.seconds.toFixed(0)} s)`);
+        }
+      }
+    }
+
+    // ------------------------------------------------------------ the hot loop
+    const seed = Tensor.from(gpu, new Float32Array([1, 0, 0, 0, 0]), [5]);
+    let lastTerms: VicregTerms | null = null;
+    let diverged: Error | null = null;
+    const reads: Promise<void>[] = [];
+    let prevDone: Promise<void> | null = null;
+    let window = { time: performance.now(), step };
+    let ips = 0;
+    let trainT = performance.now();
+    const lossOpts = { lambda: cfg.lambda, mu: cfg.mu, nu: cfg.nu, convention: 'official' as const };
+    const drain = async () => {
+      await Promise.all(reads.splice(0));
+      if (prevDone) await prevDone;
+      prevDone = null;
+      if (diverged) throw diverged;
+    };
+    const pauseClock = () => {
+      trainSeconds += (performance.now() - trainT) / 1000;
+    };
+    const resumeClock = () => {
+      trainT = performance.now();
+      window = { time: performance.now(), step };
+    };
+
+    while (step < totalSteps) {
+      if (stop.requested || (o.stopAfterStep !== undefined && step >= o.stopAfterStep) || diverged) break;
+      const s = step;
+      const lr = learningRate(s, sched);
+      const tape = new Tape(gpu);
+      tape.watch(...params);
+      const { view1, view2 } = trainDs.batch(s);
+      const z1 = model.expand(tape, model.encode(tape, view1, true), true);
+      const z2 = model.expand(tape, model.encode(tape, view2, true), true);
+      const loss = vicregOp(tape, z1, z2, lossOpts);
+      tape.backward(loss.terms, seed);
+      optim.step(lr);
+      const wantRead = (s + 1) % cfg.logEvery === 0 || s === totalSteps - 1 || !!o.onLoss;
+      let copy: Tensor | null = null;
+      if (wantRead) {
+        copy = Tensor.empty(gpu, [5]);
+        gpu.copy(loss.terms.buffer, 0, copy.buffer, 0, 20);
+      }
+      tape.dispose();
+      view1.release();
+      view2.release();
+      optim.zeroGrad();
+      gpu.flush();
+      if (copy) {
+        const c = copy;
+        const epoch = trainDs.epochOf(s);
+        reads.push(
+          c.read().then((t) => {
+            c.release();
+            if (t[4] !== 0 || !t.slice(0, 4).every(Number.isFinite)) {
+              diverged ??= new DivergedError(`training diverged: the loss is not finite at step ${s + 1}`);
+              return;
+            }
+            const terms = { loss: t[0]!, invariance: t[1]!, variance: t[2]!, covariance: t[3]! };
+            lastTerms = terms;
+            o.onLoss?.(s, terms);
+            const now = performance.now();
+            if (s + 1 > window.step && now > window.time) ips = ((s + 1 - window.step) * cfg.batchSize) / ((now - window.time) / 1000);
+            window = { time: now, step: s + 1 };
+            if ((s + 1) % cfg.logEvery === 0 || s === totalSteps - 1) {
+              metrics.write({
+                type: 'step',
+                step: s + 1,
+                epoch: epoch + 1,
+                loss: round(terms.loss, 6),
+                invariance: round(terms.invariance, 6),
+                variance: round(terms.variance, 6),
+                covariance: round(terms.covariance, 6),
+                lr: round(lr, 6),
+                images_per_sec: round(ips, 4),
+                time: round(elapsed(), 6),
+              });
+            }
+            progress.update({ step: s + 1, epoch, imagesPerSec: ips, lr, terms });
+          }),
+        );
+      }
+      // At most two steps in flight: wait for the one before this.
+      const done = gpu.sync();
+      if (prevDone) await prevDone;
+      prevDone = done;
+      step = s + 1;
+      if (step % spe === 0) {
+        await drain();
+        pauseClock();
+        const epoch = step / spe;
+        await diagnostics(epoch, step, step === totalSteps);
+        await checkpoint(step);
+        resumeClock();
+      }
+    }
+    await drain();
+    seed.release();
+    if (step % spe !== 0) pauseClock();
+
+    if (step < totalSteps) {
+      // Interrupted (signal) or stopped early (tests): keep the state of the last finished step.
+      const file = lastCkptStep === step ? lastCkptFile! : await checkpoint(step);
+      progress.finish();
+      return { status: stop.requested ? 'interrupted' : 'stopped', step, checkpoint: file, summary: null };
+    }
+    if (lastCkptStep !== step) await checkpoint(step);
+    if (o.resume && o.resume.header.step === totalSteps) {
+      // Resumed after training finished: write the end-of-run records again.
+      await diagnostics(cfg.epochs, step, true);
+    }
+    progress.finish();
+
+    // ------------------------------------------------------------ evaluation
+    let final: Awaited<ReturnType<typeof evaluateEncoder>> = null;
+    if (evaluate) {
+      log('evaluating the trained encoder ...');
+      final = await evaluateEncoder(gpu, model, evalSets.train, evalSets.test, cfg, { keepFeatures: outputs, stop: stopped, log });
+      if (!final) return { status: 'interrupted', step, checkpoint: lastCkptFile, summary: null };
+      if (!initEval) {
+        const init = new VicregModel(gpu, cfg.model, cfg.seed, false);
+        try {
+          const ev = await evaluateEncoder(gpu, init, evalSets.train, evalSets.test, cfg, { stop: stopped, log });
+          if (!ev) return { status: 'interrupted', step, checkpoint: lastCkptFile, summary: null };
+          initEval = { knn: ev.knn, linear: ev.linear };
+        } finally {
+          init.dispose();
+        }
+      }
+      metrics.write({
+        type: 'eval',
+        epoch: cfg.epochs,
+        step,
+        knn_top1: round(final.knn),
+        linear_top1: round(final.linear),
+        knn_top1_init: initEval ? round(initEval.knn) : null,
+        linear_top1_init: initEval ? round(initEval.linear) : null,
+      });
+      if (outputs && final.train && final.test) {
+        mkdirSync(join(outDir, 'features'), { recursive: true });
+        writeNpy(join(outDir, 'features', 'train_repr.npy'), final.train, [trainSplit.n, model.reprDim]);
+        writeNpy(join(outDir, 'features', 'test_repr.npy'), final.test, [testSplit.n, model.reprDim]);
+        metrics.write({ type: 'pca', epoch: cfg.epochs, points: pcaPoints(final.test, testSplit.labels, testSplit.n, model.reprDim) });
+      }
+      log(
+        `  trained: kNN ${(final.knn * 100).toFixed(2)}% (init ${((initEval?.knn ?? NaN) * 100).toFixed(2)}%), ` +
+          `linear ${(final.linear * 100).toFixed(2)}% (init ${((initEval?.linear ?? NaN) * 100).toFixed(2)}%)`,
+      );
+    }
+    const t = lastTerms as VicregTerms | null;
+    const summary: Summary = {
+      knn_top1: final ? round(final.knn) : null,
+      knn_top1_init: initEval ? round(initEval.knn) : null,
+      linear_top1: final ? round(final.linear) : null,
+      linear_top1_init: initEval ? round(initEval.linear) : null,
+      epochs: cfg.epochs,
+      steps: totalSteps,
+      seconds: round(elapsed()),
+      train_seconds: round(trainSeconds),
+      images_per_sec: round((totalSteps * cfg.batchSize) / Math.max(trainSeconds, 1e-9)),
+      adapter: gpu.adapterName,
+      loss: t ? round(t.loss, 6) : null,
+      invariance: t ? round(t.invariance, 6) : null,
+      variance: t ? round(t.variance, 6) : null,
+      covariance: t ? round(t.covariance, 6) : null,
+      preset: cfg.preset,
+      batch_size: cfg.batchSize,
+      image_size: aug.size,
+      repr_dim: model.reprDim,
+      emb_dim: model.embDim,
+      parameters: nParams,
+      seed: cfg.seed,
+      resumed: !!o.resume,
+    };
+    if (outputs) {
+      writeFileSync(join(outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+      await writeReport(outDir);
+    }
+    log(`done in ${formatDuration(elapsed())} (${summary.images_per_sec} img/s training); run directory ${outDir}`);
+    return { status: 'done', step, checkpoint: lastCkptFile, summary };
+  } finally {
+    progress.finish();
+    cleanup();
+  }
+}
