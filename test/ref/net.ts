@@ -57,7 +57,7 @@ export interface RefForward {
 const ones = (n: number) => new Float64Array(n).fill(1);
 
 export function netForwardRef(x: ArrayLike<number>, nb: number, cin: number, h: number, w: number, convs: RefConv[], lins: RefLinear[]): RefForward {
-  let cur = Float64Array.from(x);
+  let cur: Float64Array = Float64Array.from(x);
   let [c, hh, ww] = [cin, h, w];
   const cc: ConvCache[] = [];
   for (const l of convs) {
@@ -76,7 +76,7 @@ export function netForwardRef(x: ArrayLike<number>, nb: number, cin: number, h: 
   }
   const gapShape = { nc: nb * c, hw: hh * ww };
   const repr = globalAvgPoolRef(cur, gapShape.nc, gapShape.hw);
-  let v = repr;
+  let v: Float64Array = repr;
   let nin = c;
   const lc: LinCache[] = [];
   for (const l of lins) {
@@ -92,7 +92,7 @@ export function netForwardRef(x: ArrayLike<number>, nb: number, cin: number, h: 
 export function netBackwardRef(f: RefForward, dz: ArrayLike<number>, convs: RefConv[], lins: RefLinear[]): Map<string, Float64Array> {
   const g = new Map<string, Float64Array>();
   const nb = f.nb;
-  let d = Float64Array.from(dz);
+  let d: Float64Array = Float64Array.from(dz);
   for (let i = lins.length - 1; i >= 0; i--) {
     const l = lins[i]!;
     const c = f.lins[i]!;
