@@ -33,7 +33,9 @@ fn mm_write(b: u32, i: u32, j: u32, acc: f32) {
   let sd = sqrt(v + p.eps);
   var hinge = 0.0;
   if (sd < p.gamma) { hinge = -p.a_var * zcij / sd; }
-  let diff = zval(b, i, j) - zval(1u - b, i, j);
+  // Z - Z' from the centred views: (Zc_b + mean_b) - (Zc_o + mean_o).
+  let o = 1u - b;
+  let diff = (zcij - zc(o, i, j)) + (col_mean(b, j) - col_mean(o, j));
   let g = seed[0] * (p.a_cov * cov + p.a_inv * diff + hinge);
   if (b == 0u) { g1[i * p.d + j] = g; } else { g2[i * p.d + j] = g; }
 }

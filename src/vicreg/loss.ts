@@ -154,7 +154,7 @@ function forward(gpu: Gpu, z1: Tensor, z2: Tensor, opts: VicregOptions): Forward
   const partials = Tensor.empty(gpu, [2, tilesPerView]);
   gpu.dispatch(
     gpu.kernel(productSpec(gpu, gram)),
-    { p: gpu.params('uufuu', n, d, 1 / (n - 1), grid[0], tilesPerView), z1: z1.buffer, z2: z2.buffer, colstats: colstats.buffer, mat: mat.buffer, partials: partials.buffer, zcb: zc.buffer, zcbt: zct.buffer },
+    { p: gpu.params('uufuu', n, d, 1 / (n - 1), grid[0], tilesPerView), colstats: colstats.buffer, mat: mat.buffer, partials: partials.buffer, zcb: zc.buffer, zcbt: zct.buffer },
     grid,
   );
 
@@ -187,8 +187,6 @@ function gradients(gpu: Gpu, z1: Tensor, z2: Tensor, f: Forward, seed: GPUBuffer
     gpu.kernel(gradSpec(gpu, gram)),
     {
       p: gpu.params('uufffff', n, d, aInv, aVar, aCov, r.gamma, r.eps),
-      z1: z1.buffer,
-      z2: z2.buffer,
       colstats: f.colstats.buffer,
       zcb: f.zc.buffer,
       zcbt: f.zct.buffer,
