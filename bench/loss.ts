@@ -76,6 +76,9 @@ export async function runLossBench(args: string[]): Promise<void> {
     const z1 = Tensor.from(gpu, Float32Array.from({ length: n * d }, (_, i) => Math.sin(i * 0.37) * 1.3), [n, d]);
     const z2 = Tensor.from(gpu, Float32Array.from({ length: n * d }, (_, i) => Math.cos(i * 0.11) * 0.9), [n, d]);
     const f = chooseForm(n, d, form);
+    const check = vicregLoss(gpu, z1, z2, { form });
+    const ours = (await check.read()).loss;
+    check.release();
     const ms = await timeGpu(gpu, () => vicregLoss(gpu, z1, z2, { form }).release(), { samples, minSampleMs: 50 });
     const flops = lossFlops(n, d, f, matmulTiles(gpu));
     const row: Record<string, unknown> = { n, d, form: f, ms, gflops: flops / (ms * 1e6), peak_fraction: flops / (ms * 1e6) / peak.gflops, adapter: gpu.adapterName };
@@ -89,6 +92,14 @@ export async function runLossBench(args: string[]): Promise<void> {
           const x = tf.tensor2d(Float32Array.from({ length: n * d }, (_, i) => Math.sin(i * 0.37) * 1.3), [n, d]);
           const y = tf.tensor2d(Float32Array.from({ length: n * d }, (_, i) => Math.cos(i * 0.11) * 0.9), [n, d]);
           const g = tf.valueAndGrads(peerLoss(tf, gram));
+          // The peer must compute the same loss: a failed dispatch (e.g. a d x d matrix over the
+          // adapter's binding limit) shows up as a wrong value, not as an exception.
+          const first = g([x, y]);
+          await tfjsSync(tf);
+          const theirs = (await first.value.data())[0]!;
+          first.value.dispose();
+          first.grads.forEach((t) => t.dispose());
+          if (!(Math.abs(theirs - ours) <= 1e-3 * Math.abs(ours))) throw new Error(`peer computed loss ${theirs}, expected ${ours}`);
           const run = () => {
             const r = g([x, y]);
             r.value.dispose();

@@ -15,6 +15,7 @@ interface DawnModule {
 const pinned = ((globalThis as Record<string, unknown>).__tfjsDawn ??= { gpu: null as GPU | null }) as { gpu: GPU | null };
 
 let ready: Promise<{ tf: Tf; adapter: string }> | null = null;
+const peerErrors: string[] = [];
 
 /**
  * Initialises tfjs-core with the 'webgpu' backend (once per process). `flags` go to
@@ -44,6 +45,14 @@ async function init(flags: string[]): Promise<{ tf: Tf; adapter: string }> {
   if (!(await tf.setBackend('webgpu'))) throw new Error('tfjs: the webgpu backend failed to initialise');
   await tf.ready();
 
+  // dawn.node prints uncaptured errors to stdout (breaking --json); collect them instead and
+  // let tfjsSync() throw them, so a peer that failed on the device never reports a time.
+  const device = (tf.backend() as unknown as { device: GPUDevice }).device;
+  device.addEventListener('uncapturederror', (ev) => {
+    (ev as GPUUncapturedErrorEvent).preventDefault();
+    peerErrors.push((ev as GPUUncapturedErrorEvent).error.message.split('\n')[0]!);
+  });
+
   const probe = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   const i = probe?.info;
   const adapter = i
@@ -65,4 +74,9 @@ export async function tfjsSync(tf: Tf): Promise<void> {
   backend.endComputePassEncoder();
   backend.submitQueue();
   await backend.device.queue.onSubmittedWorkDone();
+  if (peerErrors.length) {
+    const first = peerErrors[0];
+    peerErrors.length = 0;
+    throw new Error(`tfjs device error: ${first}`);
+  }
 }
