@@ -2,17 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { testGpu, randn, relMaxErr } from '../helpers/gpu.js';
 import { Tensor } from '../../src/tensor.js';
 import { matmul } from '../../src/ops/matmul.js';
-
-function refMatmul(a: Float32Array, b: Float32Array, M: number, N: number, K: number, tA: boolean, tB: boolean): Float64Array {
-  const c = new Float64Array(M * N);
-  for (let i = 0; i < M; i++)
-    for (let j = 0; j < N; j++) {
-      let s = 0;
-      for (let k = 0; k < K; k++) s += (tA ? a[k * M + i]! : a[i * K + k]!) * (tB ? b[j * K + k]! : b[k * N + j]!);
-      c[i * N + j] = s;
-    }
-  return c;
-}
+import { matmulRef as refMatmul } from '../ref/linear.js';
 
 describe('matmul core', () => {
   const shapes: Array<[number, number, number]> = [[1, 1, 1], [3, 5, 7], [64, 64, 16], [65, 67, 33], [130, 17, 200]];
