@@ -46,9 +46,22 @@ const USAGE = `usage: npm run train -- --out DIR [--preset ${Object.keys(PRESETS
   --resume DIR    continue from DIR's checkpoint (same configuration); --out defaults to DIR
   --data DIR      Fashion-MNIST's four .gz files (default ${FASHION_MNIST_DIR})`;
 
+/** mkdir -p one level at a time (Node 20's recursive mkdir can spin forever under /proc). */
+function mkdirs(dir: string): void {
+  const missing: string[] = [];
+  let d = dir;
+  while (!existsSync(d)) {
+    missing.unshift(d);
+    const up = dirname(d);
+    if (up === d) break;
+    d = up;
+  }
+  for (const m of missing) mkdirSync(m);
+}
+
 function ensureWritable(dir: string): void {
   try {
-    mkdirSync(dir, { recursive: true });
+    mkdirs(dir);
     const probe = join(dir, `.write-test-${process.pid}`);
     writeFileSync(probe, '');
     unlinkSync(probe);
@@ -64,13 +77,18 @@ async function main(argv: string[]): Promise<number> {
   }
   const { options: a } = parseArgs(argv, SPEC);
   const stop: StopFlag = { requested: false };
+  let firstAt = 0;
   const onSignal = (sig: NodeJS.Signals) => {
+    // Ctrl-C reaches every process of the group and the wrappers (npm, scripts/run.mjs) forward
+    // it too: copies within a second are the same request.
+    if (stop.requested && Date.now() - firstAt < 1000) return;
     if (stop.requested) {
       process.stderr.write(`\nvicreg-train: ${sig} again: exiting now (the last checkpoint is intact)\n`);
       process.exit(sig === 'SIGINT' ? 130 : 143);
     }
     stop.requested = true;
     stop.signal = sig;
+    firstAt = Date.now();
     process.stderr.write(`\nvicreg-train: ${sig}: finishing the current step and checkpointing (send again to exit at once)\n`);
   };
   process.on('SIGINT', onSignal);

@@ -3,7 +3,7 @@
 // node_modules left external so that webgpu finds its dawn.node), then runs it
 // in this process's Node with the remaining arguments.
 import { build } from 'esbuild';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,5 +34,8 @@ try {
   process.exit(1);
 }
 const env = { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' };
-const r = spawnSync(process.execPath, ['--enable-source-maps', outfile, ...args], { stdio: 'inherit', env });
-process.exit(r.status ?? (r.signal ? 1 : 0));
+const child = spawn(process.execPath, ['--enable-source-maps', outfile, ...args], { stdio: 'inherit', env });
+// Forward termination signals, so `kill`/Ctrl-C reach the entry point (it may checkpoint and
+// exit with its own code) instead of killing this wrapper and orphaning it.
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
