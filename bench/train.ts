@@ -34,6 +34,11 @@ const SPEC: ArgSpec = {
     'train-limit': { type: 'number', integer: true, min: 1 },
     'test-limit': { type: 'number', integer: true, min: 1 },
     'no-eval': { type: 'boolean' },
+    // Tuning knobs (not in the usage line): --lr BASE, --eta LARS_ETA, --warmup EPOCHS.
+    lr: { type: 'number', min: 0, minExclusive: true },
+    eta: { type: 'number', min: 0, minExclusive: true },
+    warmup: { type: 'number', min: 0 },
+    grid: { type: 'number', integer: true, min: 1 },
     help: { type: 'boolean' },
   },
 };
@@ -98,6 +103,10 @@ async function main(argv: string[]): Promise<number> {
   if (a.epochs !== undefined) overrides.epochs = a.epochs as number;
   if (a.seed !== undefined) overrides.seed = a.seed as number;
   if (a.batch !== undefined) overrides.batchSize = a.batch as number;
+  if (a.lr !== undefined) overrides.baseLr = a.lr as number;
+  if (a.eta !== undefined) overrides.larsEta = a.eta as number;
+  if (a.warmup !== undefined) overrides.warmupEpochs = a.warmup as number;
+  if (a.grid !== undefined) overrides.model = { ...PRESETS[(a.preset as string) ?? 'quick']!.model, reprGrid: a.grid as number };
   if (a['train-limit'] !== undefined) overrides.trainLimit = a['train-limit'] as number;
   if (a['test-limit'] !== undefined) overrides.testLimit = a['test-limit'] as number;
 
@@ -118,6 +127,9 @@ async function main(argv: string[]): Promise<number> {
       ['--epochs', overrides.epochs, saved.epochs],
       ['--seed', overrides.seed, saved.seed],
       ['--batch', overrides.batchSize, saved.batchSize],
+      ['--lr', overrides.baseLr, saved.baseLr],
+      ['--eta', overrides.larsEta, saved.larsEta],
+      ['--warmup', overrides.warmupEpochs, saved.warmupEpochs],
       ['--train-limit', overrides.trainLimit, saved.trainLimit],
       ['--test-limit', overrides.testLimit, saved.testLimit],
     ];

@@ -10,7 +10,7 @@ import type { Gpu } from '../gpu/device.js';
 import { Tensor } from '../tensor.js';
 import type { Tape } from '../tape.js';
 import { batchNorm, type BatchNormParams } from '../ops/batchnorm.js';
-import { globalAvgPool, maxPool2d } from '../ops/pool.js';
+import { avgPool2d, globalAvgPool, maxPool2d } from '../ops/pool.js';
 import { conv2d } from '../ops/conv.js';
 import { linear } from '../ops/linear.js';
 import { Rng, initBatchNorm, initConv2d, initLinear } from './init.js';
@@ -23,6 +23,11 @@ export interface ModelConfig {
   conv: ConvBlockConfig[];
   /** Expander widths; the last is the embedding width (no BN/ReLU after it). */
   expander: number[];
+  /**
+   * Representation pooling: 1 (default) = global average pool (R = channels); g > 1 = average
+   * pool to a g x g grid, flattened (R = channels x g²), which keeps coarse layout.
+   */
+  reprGrid?: number;
 }
 
 interface ConvBlock {
@@ -66,8 +71,8 @@ export class VicregModel {
       this.convs.push({ weight, bn: initBatchNorm(gpu, cout), k, stride, pad: (k - 1) >> 1, pool });
       cin = cout;
     }
-    this.reprDim = cin;
-    let fin = cin;
+    this.reprDim = cin * (cfg.reprGrid ?? 1) ** 2;
+    let fin = this.reprDim;
     if (expander) {
       cfg.expander.forEach((fout, i) => {
         const { weight, bias } = initLinear(gpu, rng, fout, fin, true);
@@ -122,6 +127,13 @@ export class VicregModel {
         h = p;
       }
     }
+    const g = this.cfg.reprGrid ?? 1;
+    if (g > 1) {
+      const { k, s } = gridWindow(h.shape[2]!, g);
+      const p = avgPool2d(tape, h, k, s);
+      if (!tape) h.release();
+      return flatten(tape, p);
+    }
     const r = globalAvgPool(tape, h);
     if (!tape) h.release();
     return r;
@@ -144,6 +156,34 @@ export class VicregModel {
   dispose(): void {
     for (const n of this.named()) n.t.release();
   }
+}
+
+/** Average-pool window and stride that tile an H x H map with a g x g grid (overlapping when needed). */
+export function gridWindow(h: number, g: number): { k: number; s: number } {
+  const k = Math.ceil(h / g);
+  return { k, s: g > 1 ? Math.max(1, Math.floor((h - k) / (g - 1))) : k };
+}
+
+/** [N, C, H, W] -> [N, C*H*W] as its own tensor (the tape tracks tensors by identity; backward copies). */
+function flatten(tape: Tape | null, x: Tensor): Tensor {
+  const gpu = x.gpu;
+  const y = Tensor.empty(gpu, [x.shape[0]!, x.size / x.shape[0]!]);
+  gpu.copy(x.buffer, 0, y.buffer, 0, x.bytes);
+  if (!tape) {
+    x.release();
+    return y;
+  }
+  tape.record({
+    op: 'flatten',
+    inputs: [x],
+    outputs: [y],
+    backward: ([gy]) => {
+      const gx = Tensor.empty(gpu, x.shape);
+      gpu.copy(gy!.buffer, 0, gx.buffer, 0, x.bytes);
+      return [gx];
+    },
+  });
+  return y;
 }
 
 /** Spatial sizes after each block for an S x S input (config validation and docs). */

@@ -17,6 +17,8 @@ export interface TrainConfig {
   /** LARS: peak lr = baseLr * batchSize / 256 (main_vicreg.py). */
   baseLr: number;
   weightDecay: number;
+  /** LARS trust coefficient: each weight moves by about lr * eta of its norm per step (official 0.001). */
+  larsEta: number;
   warmupEpochs: number;
   /** VICReg weights (official convention). */
   lambda: number;
@@ -66,6 +68,7 @@ export const PRESETS: Record<string, TrainConfig> = {
     seed: 0,
     baseLr: 1.0,
     weightDecay: 1e-6,
+    larsEta: 0.001,
     warmupEpochs: 0.2,
     lambda: 25,
     mu: 25,
@@ -86,6 +89,7 @@ export const PRESETS: Record<string, TrainConfig> = {
     seed: 0,
     baseLr: 8.0,
     weightDecay: 1e-6,
+    larsEta: 0.001,
     warmupEpochs: 0.3,
     lambda: 25,
     mu: 25,
@@ -116,6 +120,7 @@ export const PRESETS: Record<string, TrainConfig> = {
     seed: 0,
     baseLr: 0.3,
     weightDecay: 1e-6,
+    larsEta: 0.001,
     warmupEpochs: 5,
     lambda: 25,
     mu: 25,
@@ -157,6 +162,7 @@ export function resolveConfig(preset: string, over: ConfigOverrides = {}): Train
   posInt('diagBatch', c.diagBatch);
   if (!Number.isInteger(c.seed) || c.seed < 0 || c.seed > 0xffffffff) bad(`seed must be an integer in [0, 2^32), got ${c.seed}`);
   if (!(c.baseLr > 0) || !(c.weightDecay >= 0) || !(c.warmupEpochs >= 0)) bad('baseLr must be > 0, weightDecay and warmupEpochs >= 0');
+  if (!(c.larsEta > 0)) bad(`larsEta must be > 0, got ${c.larsEta}`);
   if (!c.model.conv.length) bad('the encoder needs at least one conv block');
   for (const [o, k, s] of c.model.conv) if (!(o >= 1 && k >= 1 && s >= 1)) bad('conv blocks need positive channels, kernel and stride');
   if (c.model.expander.length < 1) bad('the expander needs at least one layer');

@@ -18,7 +18,7 @@ import { InputError } from '../errors.js';
 import type { FashionMnist, Split } from '../data/fashion.js';
 import { GpuDataset } from '../data/gpu-dataset.js';
 import { resolveAugment } from '../data/augment-params.js';
-import { VicregModel, featureSizes } from '../nn/model.js';
+import { VicregModel, featureSizes, gridWindow } from '../nn/model.js';
 import { Lars } from '../optim/lars.js';
 import { learningRate, peakLr } from '../optim/schedule.js';
 import { vicregOp, type VicregTerms } from '../vicreg/loss.js';
@@ -152,10 +152,16 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const sched = { baseLr: cfg.baseLr, batchSize: cfg.batchSize, warmupSteps: Math.round(cfg.warmupEpochs * spe), totalSteps };
   const sizes = featureSizes(cfg.model, aug.size);
   if (sizes.some((s) => s < 1)) throw new InputError('bad-option', `the encoder shrinks a ${aug.size}x${aug.size} input to nothing (sizes ${sizes.join(', ')})`);
+  const grid = cfg.model.reprGrid ?? 1;
+  if (grid > 1) {
+    const h = sizes[sizes.length - 1]!;
+    const { k, s } = gridWindow(h, grid);
+    if (h < grid || Math.floor((h - k) / s) + 1 !== grid) throw new InputError('bad-option', `reprGrid ${grid} does not tile the encoder's ${h}x${h} output`);
+  }
 
   const model = new VicregModel(gpu, cfg.model, cfg.seed);
   const params = model.parameters();
-  const optim = new CheckpointedLars(gpu, params, { weightDecay: cfg.weightDecay });
+  const optim = new CheckpointedLars(gpu, params, { weightDecay: cfg.weightDecay, eta: cfg.larsEta });
   const metrics = new MetricsLog(join(outDir, 'metrics.jsonl'));
 
   let step = 0;

@@ -7,7 +7,7 @@
 import { convBackwardRef, convForwardRef, outSize, type ConvShape } from './conv.js';
 import { bnBackwardRef, bnForwardRef } from './batchnorm.js';
 import { maxPoolBackwardRef, maxPoolRef } from './pool.js';
-import { globalAvgPoolBackwardRef, globalAvgPoolRef } from './pool.js';
+import { avgPoolBackwardRef, avgPoolRef, globalAvgPoolBackwardRef, globalAvgPoolRef } from './pool.js';
 import { linearBackwardRef, linearForwardRef } from './linear.js';
 
 export interface RefConv {
@@ -51,12 +51,23 @@ export interface RefForward {
   convs: ConvCache[];
   lins: LinCache[];
   gapShape: { nc: number; hw: number };
+  /** Grid pooling (reprGrid > 1): window, stride and the pooled map's side. */
+  grid?: { k: number; s: number; h: number };
   nb: number;
 }
 
 const ones = (n: number) => new Float64Array(n).fill(1);
 
-export function netForwardRef(x: ArrayLike<number>, nb: number, cin: number, h: number, w: number, convs: RefConv[], lins: RefLinear[]): RefForward {
+export function netForwardRef(
+  x: ArrayLike<number>,
+  nb: number,
+  cin: number,
+  h: number,
+  w: number,
+  convs: RefConv[],
+  lins: RefLinear[],
+  grid?: { g: number; k: number; s: number },
+): RefForward {
   let cur: Float64Array = Float64Array.from(x);
   let [c, hh, ww] = [cin, h, w];
   const cc: ConvCache[] = [];
@@ -75,9 +86,10 @@ export function netForwardRef(x: ArrayLike<number>, nb: number, cin: number, h: 
     }
   }
   const gapShape = { nc: nb * c, hw: hh * ww };
-  const repr = globalAvgPoolRef(cur, gapShape.nc, gapShape.hw);
+  // Grid pooling keeps [N, C, g, g], whose row-major order is the flattened representation.
+  const repr = grid ? avgPoolRef(cur, nb * c, hh, ww, grid.k, grid.s) : globalAvgPoolRef(cur, gapShape.nc, gapShape.hw);
   let v: Float64Array = repr;
-  let nin = c;
+  let nin = grid ? c * grid.g * grid.g : c;
   const lc: LinCache[] = [];
   for (const l of lins) {
     const y = linearForwardRef(v, l.w, l.b, nb, nin, l.nout);
@@ -85,7 +97,7 @@ export function netForwardRef(x: ArrayLike<number>, nb: number, cin: number, h: 
     v = l.gamma ? bnForwardRef(y, nb, l.nout, 1, l.gamma, l.beta!, new Float64Array(l.nout), ones(l.nout), { training: true, relu: true }).y : y;
     nin = l.nout;
   }
-  return { repr, z: v, convs: cc, lins: lc, gapShape, nb };
+  return { repr, z: v, convs: cc, lins: lc, gapShape, nb, grid: grid ? { k: grid.k, s: grid.s, h: hh } : undefined };
 }
 
 /** Gradients of sum(dz * z) for every parameter, by VicregModel's names. */
@@ -107,7 +119,7 @@ export function netBackwardRef(f: RefForward, dz: ArrayLike<number>, convs: RefC
     g.set(`expander.${i}.bias`, r.db);
     d = r.dx;
   }
-  d = globalAvgPoolBackwardRef(d, f.gapShape.nc, f.gapShape.hw);
+  d = f.grid ? avgPoolBackwardRef(d, f.gapShape.nc, f.grid.h, f.grid.h, f.grid.k, f.grid.s) : globalAvgPoolBackwardRef(d, f.gapShape.nc, f.gapShape.hw);
   for (let i = convs.length - 1; i >= 0; i--) {
     const l = convs[i]!;
     const c = f.convs[i]!;

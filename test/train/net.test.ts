@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { testGpu, randn, relMaxErr } from '../helpers/gpu.js';
 import { Tensor } from '../../src/tensor.js';
 import { Tape } from '../../src/tape.js';
-import { VicregModel, type ModelConfig } from '../../src/nn/model.js';
+import { VicregModel, gridWindow, type ModelConfig } from '../../src/nn/model.js';
 import { Lars } from '../../src/optim/lars.js';
 import { netBackwardRef, netForwardRef, type RefConv, type RefLinear } from '../ref/net.js';
 import { larsStepRef } from '../ref/optim.js';
@@ -20,9 +20,12 @@ const absMaxErr = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).
 const S = 9;
 
 describe('VicregModel vs float64 reference', () => {
-  it('forward, every gradient, and one LARS step', async () => {
+  it.each([
+    ['global average pool', CFG, undefined],
+    ['2x2 grid pool', { ...CFG, conv: [[4, 3, 1, true], [6, 3, 1, false]], reprGrid: 2 } as ModelConfig, { g: 2, ...gridWindow(4, 2) }],
+  ])('forward, every gradient, and one LARS step (%s)', async (_name, cfg, grid) => {
     const gpu = await testGpu();
-    const model = new VicregModel(gpu, CFG, 7);
+    const model = new VicregModel(gpu, cfg, 7);
     const host = new Map<string, Float32Array>();
     for (const n of model.named()) host.set(n.name, await n.t.read());
     const convs: RefConv[] = model.convs.map((c, i) => ({
@@ -59,8 +62,8 @@ describe('VicregModel vs float64 reference', () => {
     const z = model.expand(tape, repr, true);
     tape.backward(z, DZ);
 
-    const ref = netForwardRef(x, NB, 1, S, S, convs, lins);
-    expect(model.reprDim).toBe(6);
+    const ref = netForwardRef(x, NB, 1, S, S, convs, lins, grid);
+    expect(model.reprDim).toBe(grid ? 24 : 6);
     expect(relMaxErr(await repr.read(), ref.repr)).toBeLessThan(1e-4);
     expect(relMaxErr(await z.read(), ref.z)).toBeLessThan(1e-4);
     const grads = netBackwardRef(ref, dz, convs, lins);
