@@ -6,6 +6,9 @@ struct Params { M: u32, N: u32, K: u32, batch_stride_a: u32, batch_stride_b: u32
 @group(0) @binding(2) var<storage, read> B: array<f32>;
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
+// The same A and B buffers viewed as vec4s (the core's vector hooks, VEC_A / VEC_B).
+@group(0) @binding(5) var<storage, read> A4: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read> B4: array<vec4<f32>>;
 
 const TRANS_A: bool = false;
 const TRANS_B: bool = false;
@@ -20,6 +23,16 @@ fn mm_readA(b: u32, row: u32, k: u32) -> f32 {
 fn mm_readB(b: u32, k: u32, col: u32) -> f32 {
   if (TRANS_B) { return B[b * p.batch_stride_b + col * p.K + k]; }
   return B[b * p.batch_stride_b + k * p.N + col];
+}
+// VEC_A = 1 (row-major A, K % 4 == 0) / 2 (TRANS_A, M % 4 == 0); VEC_B = 1 (row-major B,
+// N % 4 == 0) / 2 (TRANS_B, K % 4 == 0): the index is then a multiple of 4.
+fn mm_readA4(b: u32, row: u32, k: u32) -> vec4<f32> {
+  if (TRANS_A) { return A4[(b * p.batch_stride_a + k * p.M + row) / 4u]; }
+  return A4[(b * p.batch_stride_a + row * p.K + k) / 4u];
+}
+fn mm_readB4(b: u32, k: u32, col: u32) -> vec4<f32> {
+  if (TRANS_B) { return B4[(b * p.batch_stride_b + col * p.K + k) / 4u]; }
+  return B4[(b * p.batch_stride_b + k * p.N + col) / 4u];
 }
 fn mm_write(b: u32, row: u32, col: u32, v: f32) {
   var r = v;

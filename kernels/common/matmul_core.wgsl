@@ -8,6 +8,15 @@
 //   fn mm_skip_tile(b: u32, tile_row: u32, tile_col: u32) -> bool   (uniform per workgroup)
 //   fn mm_reduce(b: u32, row: u32, col: u32, v: f32) -> f32         per-output contribution,
 //   fn mm_reduce_out(b: u32, tile_row: u32, tile_col: u32, sum: f32)  summed per workgroup
+//   fn mm_readA4(b: u32, row: u32, k: u32) -> vec4<f32>    4 A values along VEC_A's direction:
+//        VEC_A = 1: A[row, k..k+3]; VEC_A = 2: A[row..row+3, k]
+//   fn mm_readB4(b: u32, k: u32, col: u32) -> vec4<f32>    VEC_B = 1: B[k, col..col+3]; VEC_B = 2: B[k..k+3, col]
+//        The CPU loop calls the vector hooks only on full tiles, for whole groups of 4 k,
+//        with row (VEC_A = 2) / col (VEC_B = 1) a multiple of 4 and k a multiple of 4, and only
+//        when the op set VEC_A / VEC_B (it does so when the operand's leading dimension and
+//        batch stride are multiples of 4, so one vec4 load from a vec4 view of the same
+//        buffer serves 4 floats). A prelude without vector access defines them as
+//        `return mm_scalarA4(b, row, k);` / `return mm_scalarB4(b, k, col);` and leaves VEC_* = 0.
 // Dispatch: (ceil(N / TILE_N), ceil(M / TILE_M), batches) = matmulGrid(); consts = tileConsts().
 //
 // Two loops, chosen by MM_CPU (see src/ops/matmul-core.ts, matmulTiles()):
@@ -33,6 +42,11 @@ const MM_CPU: bool = false;
 // K-major, e.g. a transposed operand) and B's columns (B stored row-major).
 const A_ROW_FAST: bool = false;
 const MM_REDUCE: bool = false;
+// CPU loop, vector loads (see the hook contract above): 0 = scalar hooks only.
+// VEC_B = 1 gives each invocation RN adjacent columns (RN a multiple of 4) instead of
+// columns strided by THREADS_X. VEC_A is used only with MM_SUBGROUPS.
+const VEC_A: u32 = 0;
+const VEC_B: u32 = 0;
 
 const THREADS: u32 = THREADS_X * THREADS_Y;
 
@@ -107,21 +121,91 @@ fn mm_gpu(b: u32, wg: vec3<u32>, lid: vec3<u32>, li: u32) -> f32 {
   return s;
 }
 
+// Defaults for preludes without vector access: 4 scalar reads along VEC_A / VEC_B's direction.
+fn mm_scalarA4(b: u32, row: u32, k: u32) -> vec4<f32> {
+  if (VEC_A == 2u) { return vec4<f32>(mm_readA(b, row, k), mm_readA(b, row + 1u, k), mm_readA(b, row + 2u, k), mm_readA(b, row + 3u, k)); }
+  return vec4<f32>(mm_readA(b, row, k), mm_readA(b, row, k + 1u), mm_readA(b, row, k + 2u), mm_readA(b, row, k + 3u));
+}
+fn mm_scalarB4(b: u32, k: u32, col: u32) -> vec4<f32> {
+  if (VEC_B == 2u) { return vec4<f32>(mm_readB(b, k, col), mm_readB(b, k + 1u, col), mm_readB(b, k + 2u, col), mm_readB(b, k + 3u, col)); }
+  return vec4<f32>(mm_readB(b, k, col), mm_readB(b, k, col + 1u), mm_readB(b, k, col + 2u), mm_readB(b, k, col + 3u));
+}
+
+// CPU loop: column j of invocation li (RN adjacent columns with VEC_B = 1, else strided).
+fn mm_cpu_col(wgx: u32, li: u32, j: u32) -> u32 {
+  if (VEC_B == 1u) { return wgx * TILE_N + li * RN + j; }
+  return wgx * TILE_N + li + j * THREADS_X;
+}
+
 // CPU loop (TILE_M a multiple of 8): no K tiles, so only M and N edges need checks.
 fn mm_cpu(b: u32, wg: vec3<u32>, li: u32) -> f32 {
   let dims = mm_dims(b);
   let row0 = wg.y * TILE_M;
-  let col0 = wg.x * TILE_N + li;
   let full = row0 + TILE_M <= dims.x && wg.x * TILE_N + TILE_N <= dims.y;
   let lane = li % 8u;
 
   var acc: array<array<f32, RN>, TILE_M>;
   for (var i = 0u; i < TILE_M; i++) { for (var j = 0u; j < RN; j++) { acc[i][j] = 0.0; } }
 
-  for (var k = 0u; k < dims.z; k++) {
+  var kv = 0u; // first k left to the scalar loop
+  if ((VEC_B != 0u || (VEC_A != 0u && MM_SUBGROUPS)) && full) {
+    kv = dims.z & ~3u;
+    // Groups of 4 k: each invocation loads TILE_M / 8 vec4s of A (shared by the subgroup
+    // through broadcasts) and RN / 4 vec4s of B per k (VEC_B = 1) or RN per group (VEC_B = 2).
+    for (var k = 0u; k < kv; k += 4u) {
+      var av: array<vec4<f32>, TILE_M / 8u>;
+      if (MM_SUBGROUPS && VEC_A != 0u) {
+        for (var t = 0u; t < TILE_M / 8u; t++) {
+          if (VEC_A == 1u) {
+            av[t] = mm_readA4(b, row0 + t * 8u + lane, k); // lane holds row t*8+lane, k..k+3
+          } else {
+            let v = t * 8u + lane; // vec4 v holds rows (v % (TILE_M/4))*4.., at k + v / (TILE_M/4)
+            av[t] = mm_readA4(b, row0 + (v % (TILE_M / 4u)) * 4u, k + v / (TILE_M / 4u));
+          }
+        }
+      }
+      var bq: array<vec4<f32>, RN>;
+      if (VEC_B == 2u) {
+        for (var j = 0u; j < RN; j++) { bq[j] = mm_readB4(b, k, mm_cpu_col(wg.x, li, j)); }
+      }
+      for (var kk = 0u; kk < 4u; kk++) {
+        var bv: array<f32, RN>;
+        if (VEC_B == 1u) {
+          for (var u = 0u; u < RN / 4u; u++) {
+            let v = mm_readB4(b, k + kk, mm_cpu_col(wg.x, li, u * 4u));
+            bv[u * 4u] = v.x; bv[u * 4u + 1u] = v.y; bv[u * 4u + 2u] = v.z; bv[u * 4u + 3u] = v.w;
+          }
+        } else if (VEC_B == 2u) {
+          for (var j = 0u; j < RN; j++) { bv[j] = bq[j][kk]; }
+        } else {
+          for (var j = 0u; j < RN; j++) { bv[j] = mm_readB(b, k + kk, mm_cpu_col(wg.x, li, j)); }
+        }
+        for (var q = 0u; q < TILE_M / 8u; q++) {
+          var a8: array<f32, 8>;
+          if (MM_SUBGROUPS && VEC_A == 1u) {
+            a8 = mm_bcast8(av[q][kk]);
+          } else if (MM_SUBGROUPS && VEC_A == 2u) {
+            for (var i = 0u; i < 8u; i++) {
+              let v = kk * (TILE_M / 4u) + q * 2u + i / 4u;
+              a8[i] = mm_bcast_lane(av[v / 8u][i % 4u], v % 8u);
+            }
+          } else if (MM_SUBGROUPS) {
+            a8 = mm_bcast8(mm_readA(b, row0 + q * 8u + lane, k + kk));
+          } else {
+            for (var i = 0u; i < 8u; i++) { a8[i] = mm_readA(b, row0 + q * 8u + i, k + kk); }
+          }
+          for (var i = 0u; i < 8u; i++) {
+            for (var j = 0u; j < RN; j++) { acc[q * 8u + i][j] = fma(a8[i], bv[j], acc[q * 8u + i][j]); }
+          }
+        }
+      }
+    }
+  }
+
+  for (var k = kv; k < dims.z; k++) {
     var bv: array<f32, RN>;
     for (var j = 0u; j < RN; j++) {
-      let col = col0 + j * THREADS_X;
+      let col = mm_cpu_col(wg.x, li, j);
       bv[j] = 0.0;
       if (full || col < dims.y) { bv[j] = mm_readB(b, k, col); }
     }
@@ -148,7 +232,7 @@ fn mm_cpu(b: u32, wg: vec3<u32>, li: u32) -> f32 {
   for (var i = 0u; i < TILE_M; i++) {
     let row = row0 + i;
     for (var j = 0u; j < RN; j++) {
-      let col = col0 + j * THREADS_X;
+      let col = mm_cpu_col(wg.x, li, j);
       if (full || (row < dims.x && col < dims.y)) {
         mm_write(b, row, col, acc[i][j]);
         if (MM_REDUCE) { s += mm_reduce(b, row, col, acc[i][j]); }
@@ -180,3 +264,4 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
 // ---- for one built on subgroupBroadcast; this portable one is never used by mm_cpu)
 const MM_SUBGROUPS: bool = false;
 fn mm_bcast8(v: f32) -> array<f32, 8> { return array<f32, 8>(v, v, v, v, v, v, v, v); }
+fn mm_bcast_lane(v: f32, l: u32) -> f32 { return v; }

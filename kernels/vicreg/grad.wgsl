@@ -42,3 +42,4 @@ fn mm_write(b: u32, i: u32, j: u32, acc: f32) {
 fn mm_skip_tile(b: u32, tile_row: u32, tile_col: u32) -> bool { return false; }
 fn mm_reduce(b: u32, row: u32, col: u32, v: f32) -> f32 { return 0.0; }
 fn mm_reduce_out(b: u32, tile_row: u32, tile_col: u32, sum: f32) {}
+// mm_readA4 / mm_readB4: kernels/vicreg/grad_vec4.wgsl (CPU loop) or MATMUL_SCALAR_HOOKS.

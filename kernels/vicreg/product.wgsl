@@ -44,3 +44,4 @@ fn mm_reduce(b: u32, row: u32, col: u32, v: f32) -> f32 {
 fn mm_reduce_out(b: u32, tile_row: u32, tile_col: u32, sum: f32) {
   partials[b * p.tiles_per_view + tile_row * p.tiles_x + tile_col] = sum;
 }
+// mm_readA4 / mm_readB4: kernels/vicreg/product_vec4.wgsl (CPU loop) or MATMUL_SCALAR_HOOKS.

@@ -5,10 +5,11 @@
  * while reading dY, so no masked copy of dY is materialised.
  */
 import linearSrc from '../../kernels/nn/linear.wgsl';
+import linearVecSrc from '../../kernels/nn/linear_vec4.wgsl';
 import type { Gpu } from '../gpu/device.js';
 import type { Tape } from '../tape.js';
 import { Tensor } from '../tensor.js';
-import { MATMUL_CORE, matmulCore, matmulGrid, matmulTiles, tileConsts } from './matmul-core.js';
+import { MATMUL_CORE, MATMUL_SCALAR_HOOKS, matmulCore, matmulGrid, matmulTiles, matmulVec, tileConsts, useVec4 } from './matmul-core.js';
 
 export interface LinearOptions {
   relu?: boolean;
@@ -34,11 +35,20 @@ function dispatch(
   flags: { bias: boolean; relu: boolean; mask: boolean },
 ): void {
   const tiles = matmulTiles(gpu);
+  // CPU loop: vec4 views of X, W, dY, Y (11 storage buffers) where leading dimensions allow.
+  const vec = useVec4(gpu, tiles, 11);
+  const { nin, nout } = dims;
+  const vc = !vec ? { VEC_A: 0, VEC_B: 0 } : mode === 0 ? matmulVec(nin, 1, nin, 2, tiles) : mode === 1 ? matmulVec(nout, 1, nin, 1, tiles) : matmulVec(nout, 2, nin, 1, tiles);
   const kernel = gpu.kernel({
-    name: 'nn/linear',
-    parts: [{ file: 'kernels/nn/linear.wgsl', code: linearSrc }, tiles.MM_CPU ? matmulCore(gpu) : MATMUL_CORE],
+    name: vec ? 'nn/linear+vec4' : 'nn/linear',
+    parts: [
+      { file: 'kernels/nn/linear.wgsl', code: linearSrc },
+      vec ? { file: 'kernels/nn/linear_vec4.wgsl', code: linearVecSrc } : MATMUL_SCALAR_HOOKS,
+      tiles.MM_CPU ? matmulCore(gpu) : MATMUL_CORE,
+    ],
     consts: {
       ...tileConsts(tiles),
+      ...vc,
       MODE: mode,
       HAS_BIAS: flags.bias,
       RELU: flags.relu,
@@ -59,6 +69,7 @@ function dispatch(
       bias: b.bias?.buffer ?? d,
       C: b.C.buffer,
       C2: (b.C2 ?? scratchOf(gpu)).buffer,
+      ...(vec ? { X4: b.X?.buffer ?? d, Wt4: b.W?.buffer ?? d, G4: b.G?.buffer ?? d, Yf4: b.Y?.buffer ?? d } : {}),
     },
     matmulGrid(M, N, 1, tiles),
   );

@@ -1,10 +1,25 @@
 /** The shared tiled matmul core: its WGSL part, tile constants and dispatch size. */
 import coreSrc from '../../kernels/common/matmul_core.wgsl';
+import scalar4Src from '../../kernels/common/matmul_scalar4.wgsl';
 import type { Gpu } from '../gpu/device.js';
 import type { WgslPart } from '../gpu/kernel.js';
 
 /** Portable core (any adapter). */
 export const MATMUL_CORE: WgslPart = { file: 'kernels/common/matmul_core.wgsl', code: coreSrc };
+
+/**
+ * Default `mm_readA4` / `mm_readB4` (4 scalar hook calls) for a prelude without a vec4
+ * view of its operands; put it between the prelude and the core, with VEC_A = VEC_B = 0.
+ */
+export const MATMUL_SCALAR_HOOKS: WgslPart = { file: 'kernels/common/matmul_scalar4.wgsl', code: scalar4Src };
+
+/**
+ * Whether an op should bind vec4 views for the CPU loop: only with CPU tiles, and only when
+ * the adapter allows the extra storage buffers (`storageBuffers` in all, vec4 views included).
+ */
+export function useVec4(gpu: Gpu, tiles: MatmulTiles, storageBuffers: number): boolean {
+  return !!tiles.MM_CPU && gpu.limits.maxStorageBuffersPerShaderStage >= storageBuffers;
+}
 
 const BCAST_MARK = '// ---- lane broadcast';
 const SG_SECTION = `${BCAST_MARK} (subgroups: one lane's load serves the 8 lanes of its subgroup)
@@ -12,6 +27,19 @@ const MM_SUBGROUPS: bool = true;
 fn mm_bcast8(v: f32) -> array<f32, 8> {
   return array<f32, 8>(subgroupBroadcast(v, 0u), subgroupBroadcast(v, 1u), subgroupBroadcast(v, 2u), subgroupBroadcast(v, 3u),
                        subgroupBroadcast(v, 4u), subgroupBroadcast(v, 5u), subgroupBroadcast(v, 6u), subgroupBroadcast(v, 7u));
+}
+// lane l's v (l is constant once the caller's loops are unrolled, which folds the switch)
+fn mm_bcast_lane(v: f32, l: u32) -> f32 {
+  switch (l) {
+    case 0u: { return subgroupBroadcast(v, 0u); }
+    case 1u: { return subgroupBroadcast(v, 1u); }
+    case 2u: { return subgroupBroadcast(v, 2u); }
+    case 3u: { return subgroupBroadcast(v, 3u); }
+    case 4u: { return subgroupBroadcast(v, 4u); }
+    case 5u: { return subgroupBroadcast(v, 5u); }
+    case 6u: { return subgroupBroadcast(v, 6u); }
+    default: { return subgroupBroadcast(v, 7u); }
+  }
 }
 `;
 
@@ -69,4 +97,18 @@ export function matmulGrid(M: number, N: number, batches: number, t: MatmulTiles
 
 export function tileConsts(t: MatmulTiles = DEFAULT_TILES): Record<string, number | boolean> {
   return { ...t, RN: t.RN ?? 4, MM_CPU: !!t.MM_CPU };
+}
+
+/**
+ * VEC_A / VEC_B for the CPU loop: `aDir` / `bDir` (1 or 2, the core's vector directions)
+ * when the operand's leading dimension (the stride between the 4-float groups' rows, which
+ * is also a factor of any batch stride) is a multiple of 4, else 0 (scalar hooks).
+ * The vec4 view needs that so every vec4 load is aligned. VEC_B = 1 also needs RN % 4 == 0.
+ */
+export function matmulVec(aLead: number, aDir: 1 | 2, bLead: number, bDir: 1 | 2, t: MatmulTiles): { VEC_A: number; VEC_B: number } {
+  const rn = t.RN ?? 4;
+  return {
+    VEC_A: aLead % 4 === 0 && t.TILE_M % 8 === 0 ? aDir : 0,
+    VEC_B: bLead % 4 === 0 && (bDir === 2 || rn % 4 === 0) ? bDir : 0,
+  };
 }

@@ -2,7 +2,7 @@
 import matmulSrc from '../../kernels/common/matmul.wgsl';
 import type { Gpu } from '../gpu/device.js';
 import { Tensor } from '../tensor.js';
-import { MATMUL_CORE, matmulCore, matmulGrid, matmulTiles, tileConsts, type MatmulTiles } from './matmul-core.js';
+import { MATMUL_CORE, matmulCore, matmulGrid, matmulTiles, matmulVec, tileConsts, type MatmulTiles } from './matmul-core.js';
 
 export interface MatmulOptions {
   transA?: boolean;
@@ -12,6 +12,8 @@ export interface MatmulOptions {
   /** Defaults to matmulTiles(gpu) (CPU-shaped tiles on software adapters). */
   tiles?: MatmulTiles;
   out?: Tensor;
+  /** CPU loop: vec4 loads where the layouts allow (default true; false = scalar hooks only). */
+  vec?: boolean;
 }
 
 /**
@@ -39,9 +41,10 @@ export function matmul(gpu: Gpu, A: Tensor, B: Tensor, o: MatmulOptions = {}): T
       HAS_BIAS: !!o.bias,
       RELU: !!o.relu,
       A_ROW_FAST: !!o.transA,
+      ...(tiles.MM_CPU && o.vec !== false ? matmulVec(o.transA ? M : K, o.transA ? 2 : 1, o.transB ? K : N, o.transB ? 2 : 1, tiles) : {}),
     },
   });
   const params = gpu.params('uuuuuu', M, N, K, M * K, b[0] === 1 ? 0 : K * N, M * N);
-  gpu.dispatch(kernel, { p: params, A: A.buffer, B: B.buffer, C: C.buffer, bias: o.bias?.buffer ?? gpu.dummy }, matmulGrid(M, N, batch, tiles));
+  gpu.dispatch(kernel, { p: params, A: A.buffer, B: B.buffer, A4: A.buffer, B4: B.buffer, C: C.buffer, bias: o.bias?.buffer ?? gpu.dummy }, matmulGrid(M, N, batch, tiles));
   return C;
 }

@@ -9,12 +9,15 @@ import commonSrc from '../../kernels/vicreg/common.wgsl';
 import productSrc from '../../kernels/vicreg/product.wgsl';
 import finalizeSrc from '../../kernels/vicreg/finalize.wgsl';
 import gradSrc from '../../kernels/vicreg/grad.wgsl';
+import commonVecSrc from '../../kernels/vicreg/common_vec4.wgsl';
+import productVecSrc from '../../kernels/vicreg/product_vec4.wgsl';
+import gradVecSrc from '../../kernels/vicreg/grad_vec4.wgsl';
 import type { Gpu } from '../gpu/device.js';
-import type { KernelSpec } from '../gpu/kernel.js';
+import type { KernelSpec, WgslPart } from '../gpu/kernel.js';
 import { Tensor } from '../tensor.js';
 import type { Tape } from '../tape.js';
 import { InputError } from '../errors.js';
-import { matmulCore, matmulGrid, matmulTiles, tileConsts } from '../ops/matmul-core.js';
+import { MATMUL_SCALAR_HOOKS, matmulCore, matmulGrid, matmulTiles, matmulVec, tileConsts, useVec4, type MatmulTiles } from '../ops/matmul-core.js';
 import { validatePair } from './validate.js';
 
 export type Convention = 'official' | 'paper';
@@ -53,19 +56,31 @@ const STATS: KernelSpec = { name: 'vicreg/stats', parts: [part('stats.wgsl', sta
 const FINALIZE: KernelSpec = { name: 'vicreg/finalize', parts: [part('finalize.wgsl', finalizeSrc)] };
 
 // Both products run on the shared matmul core, with the adapter's tiles (CPU loop on lavapipe).
-function productSpec(gpu: Gpu, gram: boolean): KernelSpec {
+// The CPU loop also gets vec4 views (A along M, B along N) where the lengths allow.
+function vecParts(vec: boolean, own: WgslPart): WgslPart[] {
+  return vec ? [part('common_vec4.wgsl', commonVecSrc), own] : [MATMUL_SCALAR_HOOKS];
+}
+function productSpec(gpu: Gpu, gram: boolean, n: number, d: number): KernelSpec {
+  const tiles = matmulTiles(gpu);
+  const vec = useVec4(gpu, tiles, 6);
+  const lead = gram ? n : d;
   return {
-    name: 'vicreg/product',
-    parts: [part('product.wgsl', productSrc), part('common.wgsl', commonSrc), matmulCore(gpu)],
-    consts: { ...tileConsts(matmulTiles(gpu)), GRAM: gram, MM_REDUCE: true, A_ROW_FAST: true },
+    name: vec ? 'vicreg/product+vec4' : 'vicreg/product',
+    parts: [part('product.wgsl', productSrc), part('common.wgsl', commonSrc), ...vecParts(vec, part('product_vec4.wgsl', productVecSrc)), matmulCore(gpu)],
+    consts: { ...tileConsts(tiles), GRAM: gram, MM_REDUCE: true, A_ROW_FAST: true, ...vecConsts(vec, lead, lead, tiles) },
   };
 }
-function gradSpec(gpu: Gpu, gram: boolean): KernelSpec {
+function gradSpec(gpu: Gpu, gram: boolean, n: number, d: number): KernelSpec {
+  const tiles = matmulTiles(gpu);
+  const vec = useVec4(gpu, tiles, 10);
   return {
-    name: 'vicreg/grad',
-    parts: [part('grad.wgsl', gradSrc), part('common.wgsl', commonSrc), matmulCore(gpu)],
-    consts: { ...tileConsts(matmulTiles(gpu)), GRAM: gram, A_ROW_FAST: true },
+    name: vec ? 'vicreg/grad+vec4' : 'vicreg/grad',
+    parts: [part('grad.wgsl', gradSrc), part('common.wgsl', commonSrc), ...vecParts(vec, part('grad_vec4.wgsl', gradVecSrc)), matmulCore(gpu)],
+    consts: { ...tileConsts(tiles), GRAM: gram, A_ROW_FAST: true, ...vecConsts(vec, n, d, tiles) },
   };
+}
+function vecConsts(vec: boolean, aLead: number, bLead: number, tiles: MatmulTiles): { VEC_A: number; VEC_B: number } {
+  return vec ? matmulVec(aLead, 2, bLead, 1, tiles) : { VEC_A: 0, VEC_B: 0 };
 }
 
 interface Resolved {
@@ -153,8 +168,8 @@ function forward(gpu: Gpu, z1: Tensor, z2: Tensor, opts: VicregOptions): Forward
   const mat = Tensor.empty(gpu, [2, dim, dim]);
   const partials = Tensor.empty(gpu, [2, tilesPerView]);
   gpu.dispatch(
-    gpu.kernel(productSpec(gpu, gram)),
-    { p: gpu.params('uufuu', n, d, 1 / (n - 1), grid[0], tilesPerView), colstats: colstats.buffer, mat: mat.buffer, partials: partials.buffer, zcb: zc.buffer, zcbt: zct.buffer },
+    gpu.kernel(productSpec(gpu, gram, n, d)),
+    { p: gpu.params('uufuu', n, d, 1 / (n - 1), grid[0], tilesPerView), colstats: colstats.buffer, mat: mat.buffer, partials: partials.buffer, zcb: zc.buffer, zcbt: zct.buffer, zcb4: zc.buffer, zcbt4: zct.buffer },
     grid,
   );
 
@@ -184,13 +199,16 @@ function gradients(gpu: Gpu, z1: Tensor, z2: Tensor, f: Forward, seed: GPUBuffer
   const aVar = (r.mu * (official ? 0.5 : 1)) / d / (n - 1);
   const aCov = (r.nu * 4) / (d * (n - 1));
   gpu.dispatch(
-    gpu.kernel(gradSpec(gpu, gram)),
+    gpu.kernel(gradSpec(gpu, gram, n, d)),
     {
       p: gpu.params('uufffff', n, d, aInv, aVar, aCov, r.gamma, r.eps),
       colstats: f.colstats.buffer,
       zcb: f.zc.buffer,
       zcbt: f.zct.buffer,
       mat: f.mat.buffer,
+      zcb4: f.zc.buffer,
+      zcbt4: f.zct.buffer,
+      mat4: f.mat.buffer,
       seed,
       g1: g1.buffer,
       g2: g2.buffer,

@@ -48,4 +48,36 @@ describe('matmul: both core loops vs float64 reference', () => {
     const C = matmul(gpu, Tensor.from(gpu, a, [M, K]), Tensor.from(gpu, b, [K, N]), { tiles: CPU_TILES });
     expect(relMaxErr(await C.read(), matmulRef(a, b, M, N, K))).toBeLessThan(1e-5);
   });
+
+  // The CPU loop's vec4 hooks (VEC_A / VEC_B) run on full tiles when an operand's leading
+  // dimension is a multiple of 4; these shapes mix full and edge tiles, leading dimensions
+  // that are and are not multiples of 4, and a K remainder after the groups of 4.
+  for (const [M, N, K] of [[40, 260, 44], [40, 260, 47], [36, 258, 45], [48, 256, 4], [16, 128, 9]] as const)
+    for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]] as const)
+      it(`CPU tiles, vector hooks ${M}x${N}x${K} transA=${tA} transB=${tB}`, async () => {
+        const gpu = await testGpu();
+        const a = randn(M * K, M + 3 * K);
+        const b = randn(K * N, N + 11);
+        const A = Tensor.from(gpu, a, tA ? [K, M] : [M, K]);
+        const B = Tensor.from(gpu, b, tB ? [N, K] : [K, N]);
+        const C = matmul(gpu, A, B, { transA: tA, transB: tB, tiles: CPU_TILES });
+        expect(relMaxErr(await C.read(), matmulRef(a, b, M, N, K, tA, tB))).toBeLessThan(1e-5);
+        [A, B, C].forEach((t) => t.release());
+      });
+
+  it('CPU tiles, vector hooks, batched A with batched and shared B', async () => {
+    const gpu = await testGpu();
+    const [batch, M, N, K] = [3, 32, 256, 20];
+    const a = randn(batch * M * K, 8);
+    const b = randn(batch * K * N, 9);
+    for (const shared of [false, true]) {
+      const bb = shared ? b.subarray(0, K * N) : b;
+      const C = matmul(gpu, Tensor.from(gpu, a, [batch, M, K]), Tensor.from(gpu, bb, shared ? [K, N] : [batch, K, N]), { tiles: CPU_TILES });
+      const got = await C.read();
+      for (let i = 0; i < batch; i++) {
+        const bi = shared ? bb : b.subarray(i * K * N, (i + 1) * K * N);
+        expect(relMaxErr(got.subarray(i * M * N, (i + 1) * M * N), matmulRef(a.subarray(i * M * K, (i + 1) * M * K), bi, M, N, K))).toBeLessThan(1e-5);
+      }
+    }
+  });
 });

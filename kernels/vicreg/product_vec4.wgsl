@@ -1,0 +1,10 @@
+// Vector hooks for kernels/vicreg/product.wgsl (with common_vec4.wgsl).
+// A along M: Zc (gram) from Zcᵀ rows, Zcᵀ (cov) from Zc rows; B along N: Zcᵀ (gram) / Zc (cov).
+fn mm_readA4(b: u32, row: u32, k: u32) -> vec4<f32> {
+  if (GRAM) { return zcbt4[(b * p.n * p.d + k * p.n + row) / 4u]; }
+  return zcb4[(b * p.n * p.d + k * p.d + row) / 4u];
+}
+fn mm_readB4(b: u32, k: u32, col: u32) -> vec4<f32> {
+  if (GRAM) { return zcbt4[(b * p.n * p.d + k * p.n + col) / 4u]; }
+  return zcb4[(b * p.n * p.d + k * p.d + col) / 4u];
+}
