@@ -54,22 +54,28 @@ export const PRESETS: Record<string, TrainConfig> = {
     preset: 'quick',
     model: {
       inChannels: 1,
-      // [out channels, kernel, stride, max pool after]
-      // 28 -(5x5 stride 2)-> 14 -(pool)-> 7 -> 7 -> global pool. Strided first layer: its BN/ReLU
-      // run on a quarter of the pixels, and the images need no input gradient.
+      // 28 -(5x5 stride 2)-> 14 -(max pool)-> 7 -> 7, then a 2x2 grid of average pools:
+      // R = 64 x 4 = 256. The strided first layer keeps BN/ReLU to a quarter of the pixels (and
+      // the images need no input gradient); the grid keeps the coarse layout that a global pool
+      // drops (measured on a 10k/2k subset, 195 steps: kNN 83.2% / linear 84.4% vs 80.1% /
+      // 75.2% with the global pool, R = 64).
       conv: [
         [24, 5, 2, true],
         [64, 3, 1, false],
       ],
+      reprGrid: 2,
       expander: [256, 256, 256],
     },
-    batchSize: 256,
+    // Small batches: twice the steps for the same compute, which a 2-epoch run needs more.
+    batchSize: 128,
     epochs: 2,
     seed: 0,
+    // LARS moves a weight by ~lr * eta of its norm per step; the official eta (0.001) would
+    // barely move the net in ~900 steps, so eta is 10x and lr = 1.0 x 128/256.
     baseLr: 1.0,
     weightDecay: 1e-6,
-    larsEta: 0.001,
-    warmupEpochs: 0.2,
+    larsEta: 0.01,
+    warmupEpochs: 0.1,
     lambda: 25,
     mu: 25,
     nu: 1,

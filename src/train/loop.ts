@@ -441,6 +441,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       steps: totalSteps,
       seconds: round(elapsed()),
       train_seconds: round(trainSeconds),
+      // Process CPU time (lavapipe's threads included): a contention-free measure of the work.
+      cpu_seconds: round((process.cpuUsage().user + process.cpuUsage().system) / 1e6),
       images_per_sec: round((totalSteps * cfg.batchSize) / Math.max(trainSeconds, 1e-9)),
       adapter: gpu.adapterName,
       loss: t ? round(t.loss, 6) : null,
