@@ -29,8 +29,9 @@ export class Progress {
   private lastDraw = 0;
   private drawn = false;
   private readonly tty: boolean;
-  private readonly t0 = performance.now();
-  private readonly step0: number;
+  /** Rate measured from the first update (not from construction: evaluation may come first). */
+  private t0 = 0;
+  private step0: number;
 
   constructor(
     readonly totalSteps: number,
@@ -45,6 +46,10 @@ export class Progress {
   }
 
   private text(p: ProgressInfo): string {
+    if (!this.t0) {
+      this.t0 = performance.now();
+      this.step0 = p.step;
+    }
     const elapsed = (performance.now() - this.t0) / 1000;
     const done = p.step - this.step0;
     const rate = done > 0 ? done / elapsed : 0;
