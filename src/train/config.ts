@@ -71,10 +71,10 @@ export const PRESETS: Record<string, TrainConfig> = {
     epochs: 2,
     seed: 0,
     // LARS moves a weight by ~lr * eta of its norm per step; the official eta (0.001) would
-    // barely move the net in ~900 steps, so eta is 10x and lr = 1.0 x 128/256.
+    // barely move the net in ~900 steps, so eta is 20x and lr = 1.0 x 128/256.
     baseLr: 1.0,
     weightDecay: 1e-6,
-    larsEta: 0.01,
+    larsEta: 0.02,
     warmupEpochs: 0.1,
     lambda: 25,
     mu: 25,
