@@ -168,6 +168,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   let elapsedBefore = 0;
   let trainSeconds = 0;
   let initEval: { knn: number; linear: number } | null = null;
+  // The latest terms read back (kept in checkpoints, for the summary of a resumed run).
+  const lastTermsRef: { value: VicregTerms | null } = { value: null };
   if (o.resume) {
     checkResumeConfig(o.resume.header.config, cfg);
     restore(gpu, model, optim, o.resume);
@@ -176,6 +178,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     const extra = o.resume.header.extra ?? {};
     trainSeconds = Number(extra.trainSeconds ?? 0);
     initEval = (extra.initEval as typeof initEval) ?? null;
+    lastTermsRef.value = (extra.lastTerms as VicregTerms | undefined) ?? null;
     optim.steps = o.resume.header.optimizer.steps;
     metrics.resumeFrom(join(o.resumeDir ?? outDir, 'metrics.jsonl'), step);
   } else {
@@ -252,7 +255,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         config: cfg,
         rng: { seed: cfg.seed, kind: 'counter-based pcg4d of (seed, step, slot, view); epoch permutation of (seed, epoch)' },
         optimizer: { kind: 'lars', steps: optim.steps },
-        extra: { trainSeconds, initEval, adapter: gpu.adapterName },
+        extra: { trainSeconds, initEval, adapter: gpu.adapterName, lastTerms: lastTermsRef.value },
       },
       tensors,
     );
@@ -285,7 +288,6 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
 
     // ------------------------------------------------------------ the hot loop
     const seed = Tensor.from(gpu, new Float32Array([1, 0, 0, 0, 0]), [5]);
-    let lastTerms: VicregTerms | null = null;
     let diverged: Error | null = null;
     const reads: Promise<void>[] = [];
     let prevDone: Promise<void> | null = null;
@@ -341,7 +343,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
               return;
             }
             const terms = { loss: t[0]!, invariance: t[1]!, variance: t[2]!, covariance: t[3]! };
-            lastTerms = terms;
+            lastTermsRef.value = terms;
             o.onLoss?.(s, terms);
             const now = performance.now();
             if (s + 1 > window.step && now > window.time) ips = ((s + 1 - window.step) * cfg.batchSize) / ((now - window.time) / 1000);
@@ -431,7 +433,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
           `linear ${(final.linear * 100).toFixed(2)}% (init ${((initEval?.linear ?? NaN) * 100).toFixed(2)}%)`,
       );
     }
-    const t = lastTerms as VicregTerms | null;
+    const t = lastTermsRef.value;
     const summary: Summary = {
       knn_top1: final ? round(final.knn) : null,
       knn_top1_init: initEval ? round(initEval.knn) : null,
