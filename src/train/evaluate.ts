@@ -9,23 +9,28 @@ import type { GpuDataset } from '../data/gpu-dataset.js';
 import type { VicregModel } from '../nn/model.js';
 import { knnTop1 } from '../eval/knn.js';
 import { linearProbe } from '../eval/linear-probe.js';
+import { releaseFeatures } from '../eval/features.js';
 import type { TrainConfig } from './config.js';
 import { covariance } from './diagnostics.js';
 
 /**
  * Representations [n, R] of images 0..n-1 of `ds`, chunk by chunk (one submit each, at most
- * two chunks in flight), copied into one tensor on the GPU. Rows are in the data set's order.
+ * two chunks in flight), copied into row shards on the GPU (each within one binding; a
+ * multiple of `chunk` rows, so no chunk straddles two). Rows are in the data set's order.
  */
-export async function extractFeatures(gpu: Gpu, model: VicregModel, ds: GpuDataset, n: number, chunk: number, stop?: () => boolean): Promise<Tensor> {
+export async function extractFeatures(gpu: Gpu, model: VicregModel, ds: GpuDataset, n: number, chunk: number, stop?: () => boolean): Promise<Tensor[]> {
   const R = model.reprDim;
-  const out = Tensor.empty(gpu, [n, R]);
+  const perShard = Math.max(chunk, Math.floor(gpu.maxBinding / (4 * R * chunk)) * chunk);
+  const shards: Tensor[] = [];
+  for (let r = 0; r < n; r += perShard) shards.push(Tensor.empty(gpu, [Math.min(perShard, n - r), R]));
   let pending: Promise<void> | null = null;
   for (let start = 0; start < n; start += chunk) {
     if (stop?.()) break;
     const count = Math.min(chunk, n - start);
     const x = ds.evalBatch(start, count);
     const r = model.encode(null, x, false);
-    gpu.copy(r.buffer, 0, out.buffer, start * R * 4, count * R * 4);
+    const shard = shards[Math.floor(start / perShard)]!;
+    gpu.copy(r.buffer, 0, shard.buffer, (start % perShard) * R * 4, count * R * 4);
     x.release();
     r.release();
     const done = gpu.sync();
@@ -33,6 +38,16 @@ export async function extractFeatures(gpu: Gpu, model: VicregModel, ds: GpuDatas
     pending = done;
   }
   if (pending) await pending;
+  return shards;
+}
+
+async function readShards(shards: Tensor[], rows: number, dim: number): Promise<Float32Array> {
+  const out = new Float32Array(rows * dim);
+  let o = 0;
+  for (const t of shards) {
+    out.set(await t.read(), o);
+    o += t.size;
+  }
   return out;
 }
 
@@ -79,13 +94,13 @@ export async function evaluateEncoder(
     );
     const res: EncoderEval = { knn, linear: probe.top1, seconds: (performance.now() - t0) / 1000 };
     if (opts.keepFeatures) {
-      res.train = await ftr.read();
-      res.test = await fte.read();
+      res.train = await readShards(ftr, train.n, model.reprDim);
+      res.test = await readShards(fte, test.n, model.reprDim);
     }
     return res;
   } finally {
-    ftr.release();
-    fte.release();
+    releaseFeatures(ftr);
+    releaseFeatures(fte);
   }
 }
 
