@@ -56,18 +56,19 @@ const STATS: KernelSpec = { name: 'vicreg/stats', parts: [part('stats.wgsl', sta
 const FINALIZE: KernelSpec = { name: 'vicreg/finalize', parts: [part('finalize.wgsl', finalizeSrc)] };
 
 // Both products run on the shared matmul core, with the adapter's tiles (CPU loop on lavapipe).
-// The CPU loop also gets vec4 views (A along M, B along N) where the lengths allow.
+// The CPU loop also gets vec4 views (A along K, B along N) where the lengths allow.
 function vecParts(vec: boolean, own: WgslPart): WgslPart[] {
   return vec ? [part('common_vec4.wgsl', commonVecSrc), own] : [MATMUL_SCALAR_HOOKS];
 }
 function productSpec(gpu: Gpu, gram: boolean, n: number, d: number): KernelSpec {
   const tiles = matmulTiles(gpu);
   const vec = useVec4(gpu, tiles, 6);
-  const lead = gram ? n : d;
+  const lead = gram ? n : d; // B's row length (N)
+  const inner = gram ? d : n; // A's row length (K)
   return {
     name: vec ? 'vicreg/product+vec4' : 'vicreg/product',
     parts: [part('product.wgsl', productSrc), part('common.wgsl', commonSrc), ...vecParts(vec, part('product_vec4.wgsl', productVecSrc)), matmulCore(gpu)],
-    consts: { ...tileConsts(tiles), GRAM: gram, MM_REDUCE: true, A_ROW_FAST: true, ...vecConsts(vec, lead, lead, tiles) },
+    consts: { ...tileConsts(tiles), GRAM: gram, MM_REDUCE: true, A_ROW_FAST: true, ...vecConsts(vec, inner, lead, tiles) },
   };
 }
 function gradSpec(gpu: Gpu, gram: boolean, n: number, d: number): KernelSpec {
@@ -76,11 +77,11 @@ function gradSpec(gpu: Gpu, gram: boolean, n: number, d: number): KernelSpec {
   return {
     name: vec ? 'vicreg/grad+vec4' : 'vicreg/grad',
     parts: [part('grad.wgsl', gradSrc), part('common.wgsl', commonSrc), ...vecParts(vec, part('grad_vec4.wgsl', gradVecSrc)), matmulCore(gpu)],
-    consts: { ...tileConsts(tiles), GRAM: gram, A_ROW_FAST: true, ...vecConsts(vec, n, d, tiles) },
+    consts: { ...tileConsts(tiles), GRAM: gram, A_ROW_FAST: true, ...vecConsts(vec, gram ? n : d, d, tiles) },
   };
 }
 function vecConsts(vec: boolean, aLead: number, bLead: number, tiles: MatmulTiles): { VEC_A: number; VEC_B: number } {
-  return vec ? matmulVec(aLead, 2, bLead, 1, tiles) : { VEC_A: 0, VEC_B: 0 };
+  return vec ? matmulVec(aLead, 1, bLead, 1, tiles) : { VEC_A: 0, VEC_B: 0 };
 }
 
 interface Resolved {
