@@ -214,7 +214,8 @@ export class Gpu {
   /** An immutable uniform buffer holding `data`, cached by content. */
   uniform(data: ArrayBufferView): GPUBuffer {
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    const key = Buffer.from(bytes).toString('base64');
+    // A plain string key (no Node Buffer): the engine also runs on a browser's GPUDevice.
+    const key = bytes.join(',');
     let buf = this.uniformCache.get(key);
     if (!buf) {
       const size = Math.max(16, Math.ceil(bytes.byteLength / 16) * 16);
