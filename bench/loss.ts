@@ -73,8 +73,10 @@ export async function runLossBench(args: string[]): Promise<void> {
 
   const rows: Array<Record<string, unknown>> = [];
   for (const [n, d] of shapes) {
-    const z1 = Tensor.from(gpu, Float32Array.from({ length: n * d }, (_, i) => Math.sin(i * 0.37) * 1.3), [n, d]);
-    const z2 = Tensor.from(gpu, Float32Array.from({ length: n * d }, (_, i) => Math.cos(i * 0.11) * 0.9), [n, d]);
+    const host1 = Float32Array.from({ length: n * d }, (_, i) => Math.sin(i * 0.37) * 1.3);
+    const host2 = Float32Array.from({ length: n * d }, (_, i) => Math.cos(i * 0.11) * 0.9);
+    const z1 = Tensor.from(gpu, host1, [n, d]);
+    const z2 = Tensor.from(gpu, host2, [n, d]);
     const f = chooseForm(n, d, form);
     const check = vicregLoss(gpu, z1, z2, { form });
     const ours = (await check.read()).loss;
@@ -89,8 +91,8 @@ export async function runLossBench(args: string[]): Promise<void> {
       for (const gram of f === 'gram' ? [false, true] : [false]) {
         const key = gram ? 'peer_gram_ms' : 'peer_ms';
         try {
-          const x = tf.tensor2d(Float32Array.from({ length: n * d }, (_, i) => Math.sin(i * 0.37) * 1.3), [n, d]);
-          const y = tf.tensor2d(Float32Array.from({ length: n * d }, (_, i) => Math.cos(i * 0.11) * 0.9), [n, d]);
+          const x = tf.tensor2d(host1, [n, d]);
+          const y = tf.tensor2d(host2, [n, d]);
           const g = tf.valueAndGrads(peerLoss(tf, gram));
           // The peer must compute the same loss: a failed dispatch (e.g. a d x d matrix over the
           // adapter's binding limit) shows up as a wrong value, not as an exception.

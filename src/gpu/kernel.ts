@@ -56,7 +56,6 @@ export function specialise(code: string, consts: Record<string, number | boolean
     let lit: string;
     if (typeof v === 'boolean') lit = String(v);
     else if (type === 'f32' || (!Number.isInteger(v) && type !== 'u32' && type !== 'i32')) lit = formatF32(v);
-    else if (type === 'i32') lit = `${Math.trunc(v)}`;
     else lit = `${Math.trunc(v)}`;
     code = code.replace(re, `$1${lit};`);
   }
@@ -112,9 +111,12 @@ export class KernelRegistry {
 
   private compile(spec: KernelSpec, key: string): Kernel {
     const parts = hoistEnables(spec.parts.map((p) => ({ file: p.file, code: specialiseOptional(p.code, spec.consts) })));
-    // Constants must each be declared somewhere; check against the joined source.
-    const joinedRaw = spec.parts.map((p) => p.code).join('\n');
-    specialise(joinedRaw, spec.consts, spec.name);
+    // Every constant must be declared in some part (a typo would otherwise be ignored).
+    for (const k of Object.keys(spec.consts ?? {})) {
+      if (!spec.parts.some((p) => declares(p.code, k))) {
+        throw new KernelCompileError(`kernel '${spec.name}': no 'const ${k}' declaration to specialise`);
+      }
+    }
     const code = parts.map((p) => p.code).join('\n');
 
     let reflect: WgslReflect;
@@ -171,9 +173,13 @@ function specialiseOptional(code: string, consts: Record<string, number | boolea
   // Each constant lives in one part; specialise those parts where it is declared.
   const present: Record<string, number | boolean> = {};
   for (const [k, v] of Object.entries(consts)) {
-    if (new RegExp(`const\\s+${k}\\b`).test(code)) present[k] = v;
+    if (declares(code, k)) present[k] = v;
   }
   return specialise(code, present, '');
+}
+
+function declares(code: string, name: string): boolean {
+  return new RegExp(`const\\s+${name}\\b`).test(code);
 }
 
 /**

@@ -150,9 +150,8 @@ interface Forward {
 }
 
 function forward(gpu: Gpu, z1: Tensor, z2: Tensor, opts: VicregOptions): Forward {
-  const pre = resolveOptions(z1.shape[0] ?? 0, z1.shape[1] ?? 0, opts);
-  const { n, d } = checkShapes(gpu, z1, z2, pre.form);
-  const r = pre;
+  const r = resolveOptions(z1.shape[0] ?? 0, z1.shape[1] ?? 0, opts);
+  const { n, d } = checkShapes(gpu, z1, z2, r.form);
   const gram = r.form === 'gram';
   const dim = gram ? n : d;
   const colstats = Tensor.empty(gpu, [5, d]);
@@ -227,14 +226,20 @@ async function readTerms(terms: Tensor): Promise<VicregTerms> {
   return { loss: t[0]!, invariance: t[1]!, variance: t[2]!, covariance: t[3]! };
 }
 
-const ONE = new Float32Array([1]);
+// dLoss/dTotal = 1 for the standalone loss: one constant buffer per device, uploaded once
+// (not a staging upload on every call).
+const ones = new WeakMap<Gpu, Tensor>();
+function one(gpu: Gpu): Tensor {
+  let t = ones.get(gpu);
+  if (!t) ones.set(gpu, (t = Tensor.from(gpu, new Float32Array([1]), [1])));
+  return t;
+}
 
 /** Loss, terms and both gradients on the GPU, one encoder, no read-back. Throws InputError for bad shapes/options. */
 export function vicregLoss(gpu: Gpu, z1: Tensor, z2: Tensor, opts: VicregOptions = {}): VicregResult {
   const f = forward(gpu, z1, z2, opts);
-  const seed = Tensor.from(gpu, ONE, [1]);
-  const [gradZ1, gradZ2] = gradients(gpu, z1, z2, f, seed.buffer);
-  for (const t of [f.colstats, f.zc, f.zct, f.mat, f.partials, seed]) t.release();
+  const [gradZ1, gradZ2] = gradients(gpu, z1, z2, f, one(gpu).buffer);
+  for (const t of [f.colstats, f.zc, f.zct, f.mat, f.partials]) t.release();
   return {
     terms: f.terms,
     gradZ1,
