@@ -1,8 +1,12 @@
 /**
- * conv2d (NCHW activations, weight [cout, cin, kh, kw], optional bias) as implicit
- * GEMM on the shared matmul core: forward, input gradient (transposed-conv GEMM) and
- * weight gradient (GEMM over nb*oh*ow, bias gradient fused as an extra column), one
- * core dispatch each; the weight gradient adds a small reduce when it splits K.
+ * conv2d (NCHW activations, weight [cout, cin, kh, kw], optional bias) on the shared matmul
+ * core, by one of two algorithms:
+ * - implicit GEMM (GPUs): forward, input gradient (transposed-conv GEMM) and weight gradient
+ *   (GEMM over nb*oh*ow, bias gradient fused as an extra column), one core dispatch each;
+ *   the weight gradient adds a small reduce when it splits K.
+ * - explicit im2col + GEMM (CPU adapters, conv-im2col.ts): gathered loads cost as much as
+ *   loads from memory there, so the columns are materialised once per image chunk and the
+ *   GEMMs run on plain operands with vec4 loads.
  */
 import commonSrc from '../../kernels/nn/conv_common.wgsl';
 import fwdSrc from '../../kernels/nn/conv_fwd.wgsl';
@@ -14,6 +18,8 @@ import type { WgslPart } from '../gpu/kernel.js';
 import type { Tape } from '../tape.js';
 import { Tensor } from '../tensor.js';
 import { grid1d } from './grid.js';
+import indexSrc from '../../kernels/common/index.wgsl';
+import { conv2dBackwardIm2col, conv2dForwardIm2col, im2colFits } from './conv-im2col.js';
 import { MATMUL_CORE, matmulCore, matmulGrid, matmulTiles, tileConsts, type MatmulTiles } from './matmul-core.js';
 
 export interface Conv2dOptions {
@@ -21,6 +27,10 @@ export interface Conv2dOptions {
   padding?: number;
   /** Compute the input gradient in backward (default true); false for the first layer. */
   inputGrad?: boolean;
+  /** Default: 'im2col' on CPU adapters (when a one-image chunk fits a binding), else 'implicit'. */
+  algo?: 'implicit' | 'im2col';
+  /** im2col: scratch cap per matrix in floats (tests use small values to exercise chunking). */
+  chunkFloats?: number;
 }
 
 export interface ConvGeometry {
@@ -37,6 +47,7 @@ export interface ConvGeometry {
   ow: number;
 }
 
+const INDEX: WgslPart = { file: 'kernels/common/index.wgsl', code: indexSrc };
 const COMMON: WgslPart = { file: 'kernels/nn/conv_common.wgsl', code: commonSrc };
 const F24 = 1 << 24;
 
@@ -76,14 +87,21 @@ function scratchOf(gpu: Gpu): Tensor {
   return t;
 }
 
+/** The algorithm `o` asks for, or this adapter's default. */
+export function convAlgo(gpu: Gpu, g: ConvGeometry, o: Conv2dOptions = {}): 'implicit' | 'im2col' {
+  if (o.algo) return o.algo;
+  return matmulTiles(gpu).MM_CPU && im2colFits(gpu, g) ? 'im2col' : 'implicit';
+}
+
 /** y = conv2d(x, w) + b: x [nb, cin, h, w], w [cout, cin, kh, kw] -> y [nb, cout, oh, ow]. */
 export function conv2dForward(gpu: Gpu, x: Tensor, w: Tensor, bias?: Tensor | null, o: Conv2dOptions = {}): Tensor {
   const g = convGeometry(x.shape, w.shape, o.stride ?? 1, o.padding ?? 0);
+  if (convAlgo(gpu, g, o) === 'im2col') return conv2dForwardIm2col(gpu, x, w, bias, g, o);
   const tiles = matmulTiles(gpu);
   const y = Tensor.empty(gpu, [g.nb, g.cout, g.oh, g.ow]);
   const kernel = gpu.kernel({
     name: 'nn/conv_fwd',
-    parts: [COMMON, { file: 'kernels/nn/conv_fwd.wgsl', code: fwdSrc }, core(gpu, tiles)],
+    parts: [INDEX, COMMON, { file: 'kernels/nn/conv_fwd.wgsl', code: fwdSrc }, core(gpu, tiles)],
     consts: { ...tileConsts(tiles), HAS_BIAS: !!bias },
   });
   gpu.dispatch(kernel, { p: params(gpu, g), X: x.buffer, Wt: w.buffer, bias: bias?.buffer ?? gpu.dummy, Y: y.buffer }, matmulGrid(g.cout, g.nb * g.oh * g.ow, 1, tiles));
@@ -93,11 +111,12 @@ export function conv2dForward(gpu: Gpu, x: Tensor, w: Tensor, bias?: Tensor | nu
 /** dX = conv_transpose(dY, w): one implicit-GEMM dispatch, every dX element written once. */
 export function conv2dInputGrad(gpu: Gpu, gy: Tensor, w: Tensor, xShape: readonly number[], o: Conv2dOptions = {}): Tensor {
   const g = convGeometry(xShape, w.shape, o.stride ?? 1, o.padding ?? 0);
+  if (convAlgo(gpu, g, o) === 'im2col') return conv2dBackwardIm2col(gpu, gy, null, w, g, { dx: true, dW: false, bias: false }, o).dx!;
   const tiles = matmulTiles(gpu);
   const dx = Tensor.empty(gpu, [g.nb, g.cin, g.h, g.w]);
   const kernel = gpu.kernel({
     name: 'nn/conv_dgrad',
-    parts: [COMMON, { file: 'kernels/nn/conv_dgrad.wgsl', code: dgradSrc }, core(gpu, tiles)],
+    parts: [INDEX, COMMON, { file: 'kernels/nn/conv_dgrad.wgsl', code: dgradSrc }, core(gpu, tiles)],
     consts: { ...tileConsts(tiles) },
   });
   gpu.dispatch(kernel, { p: params(gpu, g), dY: gy.buffer, Wt: w.buffer, dX: dx.buffer }, matmulGrid(g.cin, g.nb * g.h * g.w, 1, tiles));
@@ -117,6 +136,10 @@ export function conv2dWeightGrad(
   o: Conv2dOptions & { splits?: number } = {},
 ): { dW: Tensor; db: Tensor | null } {
   const g = convGeometry(x.shape, wShape, o.stride ?? 1, o.padding ?? 0);
+  if (convAlgo(gpu, g, o) === 'im2col') {
+    const r = conv2dBackwardIm2col(gpu, gy, x, null, g, { dx: false, dW: true, bias: withBias }, o);
+    return { dW: r.dW!, db: r.db };
+  }
   const tiles = matmulTiles(gpu);
   const ck = g.cin * g.kh * g.kw;
   const ncols = ck + (withBias ? 1 : 0);
@@ -132,7 +155,7 @@ export function conv2dWeightGrad(
   const part = split ? Tensor.empty(gpu, [nsplit, g.cout, ncols]) : null;
   const kernel = gpu.kernel({
     name: 'nn/conv_wgrad',
-    parts: [COMMON, { file: 'kernels/nn/conv_wgrad.wgsl', code: wgradSrc }, core(gpu, tiles)],
+    parts: [INDEX, COMMON, { file: 'kernels/nn/conv_wgrad.wgsl', code: wgradSrc }, core(gpu, tiles)],
     consts: { ...tileConsts(tiles), HAS_BIAS: withBias, SPLIT: split, A_ROW_FAST: false },
   });
   gpu.dispatch(
@@ -162,6 +185,11 @@ export function conv2d(tape: Tape | null, x: Tensor, w: Tensor, bias?: Tensor | 
     inputs: bias ? [x, w, bias] : [x, w],
     outputs: [y],
     backward: ([gy]) => {
+      const g = convGeometry(x.shape, w.shape, o.stride ?? 1, o.padding ?? 0);
+      if (convAlgo(gpu, g, o) === 'im2col') {
+        const r = conv2dBackwardIm2col(gpu, gy!, x, w, g, { dx: o.inputGrad !== false, dW: true, bias: !!bias }, o);
+        return bias ? [r.dx, r.dW, r.db] : [r.dx, r.dW];
+      }
       const dx = o.inputGrad === false ? null : conv2dInputGrad(gpu, gy!, w, x.shape, o);
       const { dW, db } = conv2dWeightGrad(gpu, gy!, x, w.shape, !!bias, o);
       return bias ? [dx, dW, db] : [dx, dW];

@@ -16,6 +16,72 @@ export interface MatmulOptions {
   vec?: boolean;
 }
 
+/** One GEMM on strided views of buffers (see kernels/common/matmul.wgsl). */
+export interface GemmSpec {
+  A: GPUBuffer;
+  B: GPUBuffer;
+  C: GPUBuffer;
+  M: number;
+  N: number;
+  K: number;
+  batch?: number;
+  transA?: boolean;
+  transB?: boolean;
+  /** Leading dimensions (row strides of the stored matrices). */
+  lda: number;
+  ldb: number;
+  ldc: number;
+  /** Element offsets and batch strides (default 0). */
+  offA?: number;
+  offB?: number;
+  offC?: number;
+  batchStrideA?: number;
+  batchStrideB?: number;
+  batchStrideC?: number;
+  bias?: GPUBuffer;
+  relu?: boolean;
+  /** Write column (n, q) of row r to C[offC + (n*M + r)*q + q'] (NCHW), columns < nValid only; bias per row. */
+  outNchw?: { q: number; nValid: number };
+  tiles?: MatmulTiles;
+  /** CPU loop: vec4 loads where the layouts allow (default true). */
+  vec?: boolean;
+}
+
+const aligned4 = (...xs: (number | undefined)[]) => xs.every((x) => (x ?? 0) % 4 === 0);
+
+/** Records C = op(A) op(B) on the shared core. */
+export function gemm(gpu: Gpu, s: GemmSpec): void {
+  const tiles = s.tiles ?? matmulTiles(gpu);
+  const vec = tiles.MM_CPU && s.vec !== false
+    ? matmulVec(
+        aligned4(s.lda, s.offA, s.batchStrideA) ? 4 : 1, s.transA ? 2 : 1,
+        aligned4(s.ldb, s.offB, s.batchStrideB) ? 4 : 1, s.transB ? 2 : 1, tiles)
+    : {};
+  const kernel = gpu.kernel({
+    name: 'common/matmul',
+    parts: [{ file: 'kernels/common/matmul.wgsl', code: matmulSrc }, tiles.MM_CPU ? matmulCore(gpu) : MATMUL_CORE],
+    consts: {
+      ...tileConsts(tiles),
+      TRANS_A: !!s.transA,
+      TRANS_B: !!s.transB,
+      HAS_BIAS: !!s.bias,
+      RELU: !!s.relu,
+      OUT_NCHW: !!s.outNchw,
+      A_ROW_FAST: !!s.transA,
+      ...vec,
+    },
+  });
+  const q = s.outNchw?.q ?? 1;
+  const params = gpu.params(
+    'uuuuuuuuuuufuuuu',
+    s.M, s.N, s.K, s.outNchw?.nValid ?? s.N,
+    s.lda, s.ldb, s.ldc, q,
+    s.offA ?? 0, s.offB ?? 0, s.offC ?? 0, 1 / q,
+    s.batchStrideA ?? 0, s.batchStrideB ?? 0, s.batchStrideC ?? 0, 0,
+  );
+  gpu.dispatch(kernel, { p: params, A: s.A, B: s.B, A4: s.A, B4: s.B, C: s.C, bias: s.bias ?? gpu.dummy }, matmulGrid(s.M, s.N, s.batch ?? 1, tiles));
+}
+
 /**
  * A: [batch?, M, K] (or [K, M] with transA), B: [batch?, K, N] (or [N, K] with transB).
  * B may be unbatched (shared across batches) when A is batched.
@@ -28,23 +94,14 @@ export function matmul(gpu: Gpu, A: Tensor, B: Tensor, o: MatmulOptions = {}): T
   const [Kb, N] = o.transB ? [b[2]!, b[1]!] : [b[1]!, b[2]!];
   if (K !== Kb) throw new RangeError(`matmul: inner dimensions ${K} and ${Kb} differ`);
   if (b[0] !== 1 && b[0] !== batch) throw new RangeError(`matmul: batch ${batch} vs ${b[0]}`);
-  const tiles = o.tiles ?? matmulTiles(gpu);
   const outShape = A.shape.length === 3 ? [batch, M, N] : [M, N];
   const C = o.out ?? Tensor.empty(gpu, outShape);
-  const kernel = gpu.kernel({
-    name: 'common/matmul',
-    parts: [{ file: 'kernels/common/matmul.wgsl', code: matmulSrc }, tiles.MM_CPU ? matmulCore(gpu) : MATMUL_CORE],
-    consts: {
-      ...tileConsts(tiles),
-      TRANS_A: !!o.transA,
-      TRANS_B: !!o.transB,
-      HAS_BIAS: !!o.bias,
-      RELU: !!o.relu,
-      A_ROW_FAST: !!o.transA,
-      ...(tiles.MM_CPU && o.vec !== false ? matmulVec(o.transA ? M : K, o.transA ? 2 : 1, o.transB ? K : N, o.transB ? 2 : 1, tiles) : {}),
-    },
+  gemm(gpu, {
+    A: A.buffer, B: B.buffer, C: C.buffer, M, N, K, batch,
+    transA: o.transA, transB: o.transB,
+    lda: o.transA ? M : K, ldb: o.transB ? K : N, ldc: N,
+    batchStrideA: M * K, batchStrideB: b[0] === 1 ? 0 : K * N, batchStrideC: M * N,
+    bias: o.bias?.buffer, relu: o.relu, tiles: o.tiles, vec: o.vec,
   });
-  const params = gpu.params('uuuuuu', M, N, K, M * K, b[0] === 1 ? 0 : K * N, M * N);
-  gpu.dispatch(kernel, { p: params, A: A.buffer, B: B.buffer, A4: A.buffer, B4: B.buffer, C: C.buffer, bias: o.bias?.buffer ?? gpu.dummy }, matmulGrid(M, N, batch, tiles));
   return C;
 }

@@ -33,7 +33,8 @@ describe('conv reference (finite differences)', () => {
   });
 });
 
-describe('conv2d on the GPU vs float64 reference', () => {
+for (const algo of ['implicit', 'im2col'] as const)
+describe(`conv2d (${algo}) on the GPU vs float64 reference`, () => {
   const cases: ConvShape[] = [];
   for (const stride of [1, 2]) for (const pad of [0, 1]) cases.push({ nb: 3, cin: 5, h: 11, w: 11, cout: 7, k: 3, stride, pad });
   cases.push({ nb: 2, cin: 1, h: 9, w: 6, cout: 4, k: 5, stride: 3, pad: 2 });
@@ -49,7 +50,7 @@ describe('conv2d on the GPU vs float64 reference', () => {
       const W = Tensor.from(gpu, w, [s.cout, s.cin, s.k, s.k]);
       const B = Tensor.from(gpu, b, [s.cout]);
       const GY = Tensor.from(gpu, gy, [s.nb, s.cout, oh, ow]);
-      const o = { stride: s.stride, padding: s.pad };
+      const o = { stride: s.stride, padding: s.pad, algo };
       const Y = conv2dForward(gpu, X, W, B, o);
       const DX = conv2dInputGrad(gpu, GY, W, X.shape, o);
       const { dW, db } = conv2dWeightGrad(gpu, GY, X, W.shape, true, o);
@@ -72,7 +73,7 @@ describe('conv2d on the GPU vs float64 reference', () => {
     const GY = Tensor.from(gpu, gy, [s.nb, s.cout, oh, ow]);
     const ref = convBackwardRef(s, x, new Float32Array(s.cout * s.cin * 9), gy);
     for (const [bias, splits] of [[true, 3], [false, 2], [false, 1]] as const) {
-      const { dW, db } = conv2dWeightGrad(gpu, GY, X, [s.cout, s.cin, 3, 3], bias, { padding: 1, splits });
+      const { dW, db } = conv2dWeightGrad(gpu, GY, X, [s.cout, s.cin, 3, 3], bias, { padding: 1, splits, algo });
       expect(relMaxErr(await dW.read(), ref.dw)).toBeLessThan(TOL);
       if (bias) expect(relMaxErr(await db!.read(), ref.db)).toBeLessThan(TOL);
       else expect(db).toBeNull();
@@ -91,11 +92,42 @@ describe('conv2d on the GPU vs float64 reference', () => {
     const B = Tensor.zeros(gpu, [s.cout]);
     const tape = new Tape(gpu);
     tape.watch(X, W, B);
-    const Y = conv2d(tape, X, W, B, { stride: 2, padding: 1 });
+    const Y = conv2d(tape, X, W, B, { stride: 2, padding: 1, algo });
     tape.backward(Y, Tensor.from(gpu, gy, Y.shape));
     const ref = convBackwardRef(s, x, w, gy);
     expect(relMaxErr(await W.grad!.read(), ref.dw)).toBeLessThan(TOL);
     expect(relMaxErr(await B.grad!.read(), ref.db)).toBeLessThan(TOL);
     expect(relMaxErr(await X.grad!.read(), ref.dx)).toBeLessThan(TOL);
+  });
+});
+
+describe('conv2d im2col path: image chunks and K-splits', () => {
+  it('small scratch cap (several chunks, uneven last chunk) gives the reference results', async () => {
+    const gpu = await testGpu();
+    const s: ConvShape = { nb: 5, cin: 3, h: 9, w: 7, cout: 6, k: 3, stride: 2, pad: 1 };
+    const [oh, ow] = outSize(s);
+    const x = randn(s.nb * s.cin * s.h * s.w, 41);
+    const w = randn(s.cout * s.cin * 9, 42);
+    const b = randn(s.cout, 43);
+    const gy = randn(s.nb * s.cout * oh * ow, 44);
+    const X = Tensor.from(gpu, x, [s.nb, s.cin, s.h, s.w]);
+    const W = Tensor.from(gpu, w, [s.cout, s.cin, 3, 3]);
+    const B = Tensor.from(gpu, b, [s.cout]);
+    const GY = Tensor.from(gpu, gy, [s.nb, s.cout, oh, ow]);
+    const ref = convBackwardRef(s, x, w, gy);
+    // 28 rows x 20 positions per image: a 1200-float cap holds 2 images per chunk (3 chunks).
+    for (const splits of [1, 2, 4]) {
+      const o = { stride: 2, padding: 1, algo: 'im2col' as const, chunkFloats: 1200, splits };
+      const before = gpu.dispatchCount;
+      const Y = conv2dForward(gpu, X, W, B, o);
+      expect(gpu.dispatchCount - before).toBe(6); // 3 chunks x (im2col + GEMM)
+      const DX = conv2dInputGrad(gpu, GY, W, X.shape, o);
+      const { dW, db } = conv2dWeightGrad(gpu, GY, X, W.shape, true, o);
+      expect(relMaxErr(await Y.read(), convForwardRef(s, x, w, b))).toBeLessThan(TOL);
+      expect(relMaxErr(await DX.read(), ref.dx)).toBeLessThan(TOL);
+      expect(relMaxErr(await dW.read(), ref.dw)).toBeLessThan(TOL);
+      expect(relMaxErr(await db!.read(), ref.db)).toBeLessThan(TOL);
+      [Y, DX, dW, db!].forEach((t) => t.release());
+    }
   });
 });

@@ -1,0 +1,174 @@
+/**
+ * conv2d as explicit im2col + the shared GEMM, the path for CPU adapters (lavapipe).
+ *
+ * On llvmpipe every gathered load costs a scalar loop over the 8 SIMD lanes whatever its
+ * address, and the implicit GEMM decodes (n, y, x) and tests padding on every operand read;
+ * materialising im2col once per chunk (one pass, vec4 stores) lets the GEMM run on plain
+ * row-major operands with vec4 loads and no index arithmetic. Images are processed in chunks
+ * so that the scratch columns stay under CHUNK_FLOATS (and the binding limit):
+ *   forward:      cols = im2col(X)          Y = W cols                 (NCHW scatter, bias per row)
+ *   input grad:   dyt = [cout, (n,q)] of dY  dcols = W^T dyt            dX = col2im(dcols)
+ *   weight grad:  [dW | db] = sum over chunks and K-splits of dyt [cols; 1]^T, then one reduce.
+ */
+import indexSrc from '../../kernels/common/index.wgsl';
+import im2colSrc from '../../kernels/nn/im2col.wgsl';
+import col2imSrc from '../../kernels/nn/col2im.wgsl';
+import reduceSrc from '../../kernels/nn/conv_wgrad_reduce.wgsl';
+import type { Gpu } from '../gpu/device.js';
+import type { WgslPart } from '../gpu/kernel.js';
+import { Tensor } from '../tensor.js';
+import type { ConvGeometry } from './conv.js';
+import { grid1d } from './grid.js';
+import { gemm } from './matmul.js';
+import { matmulTiles } from './matmul-core.js';
+
+const INDEX: WgslPart = { file: 'kernels/common/index.wgsl', code: indexSrc };
+/** Default cap on one scratch matrix (floats): 32 MiB, well under lavapipe's 128 MiB binding. */
+export const CHUNK_FLOATS = 8 << 20;
+
+const roundUp = (x: number, m: number) => Math.ceil(x / m) * m;
+
+interface Chunk {
+  n0: number;
+  ni: number;
+  /** Valid columns (ni * oh * ow) and the padded row length. */
+  ncols: number;
+  ldc: number;
+}
+
+/** Image chunks whose widest scratch matrix (`rows` x ldc) fits the cap. */
+function chunks(gpu: Gpu, g: ConvGeometry, rows: number, align: number, cap: number): Chunk[] {
+  const ohw = g.oh * g.ow;
+  const limit = Math.min(cap, Math.floor(gpu.maxBinding / 4));
+  const per = Math.max(1, Math.min(g.nb, Math.floor(limit / (rows * ohw)) || 1));
+  const out: Chunk[] = [];
+  for (let n0 = 0; n0 < g.nb; n0 += per) {
+    const ni = Math.min(per, g.nb - n0);
+    out.push({ n0, ni, ncols: ni * ohw, ldc: roundUp(ni * ohw, align) });
+  }
+  return out;
+}
+
+/** True when one image's scratch fits a binding (otherwise the implicit path must be used). */
+export function im2colFits(gpu: Gpu, g: ConvGeometry): boolean {
+  const rows = Math.max(g.cin * g.kh * g.kw + 1, g.cout);
+  return rows * roundUp(g.oh * g.ow, 128) * 4 <= gpu.maxBinding;
+}
+
+/** cols [rows, ldc] <- im2col of images [n0, n0+ni) of `src` (a 1x1 "im2col" transposes dY). */
+function im2col(gpu: Gpu, src: Tensor, cols: Tensor, c: Chunk, geo: { cin: number; h: number; w: number; kh: number; kw: number; stride: number; pad: number; oh: number; ow: number }, onesRow: boolean): void {
+  const rows = geo.cin * geo.kh * geo.kw + (onesRow ? 1 : 0);
+  const k = gpu.kernel({ name: 'nn/im2col', parts: [INDEX, { file: 'kernels/nn/im2col.wgsl', code: im2colSrc }], consts: { ONES_ROW: onesRow } });
+  const params = gpu.params(
+    'uuuuuuuuuuuuffuu',
+    geo.cin, geo.h, geo.w, geo.kh, geo.kw, geo.stride, geo.pad, geo.oh,
+    geo.ow, c.ncols, c.ldc, c.n0, 1 / (geo.oh * geo.ow), 1 / geo.ow, 0, 0,
+  );
+  gpu.dispatch(k, { p: params, X: src.buffer, cols: cols.buffer }, [Math.ceil(c.ldc / 256), rows]);
+}
+
+/** dY chunk as [cout, (n, q)] (zero-padded to ldc). */
+function transposeDy(gpu: Gpu, gy: Tensor, dyt: Tensor, c: Chunk, g: ConvGeometry): void {
+  im2col(gpu, gy, dyt, c, { cin: g.cout, h: g.oh, w: g.ow, kh: 1, kw: 1, stride: 1, pad: 0, oh: g.oh, ow: g.ow }, false);
+}
+
+export interface Im2colOptions {
+  /** Scratch cap in floats (tests use small values to exercise chunking). */
+  chunkFloats?: number;
+}
+
+export function conv2dForwardIm2col(gpu: Gpu, x: Tensor, w: Tensor, bias: Tensor | null | undefined, g: ConvGeometry, o: Im2colOptions = {}): Tensor {
+  const tiles = matmulTiles(gpu);
+  const ck = g.cin * g.kh * g.kw;
+  const y = Tensor.empty(gpu, [g.nb, g.cout, g.oh, g.ow]);
+  const parts = chunks(gpu, g, ck, tiles.TILE_N, o.chunkFloats ?? CHUNK_FLOATS);
+  const cols = Tensor.empty(gpu, [ck * parts[0]!.ldc]);
+  for (const c of parts) {
+    im2col(gpu, x, cols, c, g, false);
+    // Every column tile is full (ldc is a multiple of TILE_N); the scatter skips padding columns.
+    gemm(gpu, {
+      A: w.buffer, B: cols.buffer, C: y.buffer, M: g.cout, N: c.ldc, K: ck,
+      lda: ck, ldb: c.ldc, ldc: 0, offC: c.n0 * g.cout * g.oh * g.ow,
+      outNchw: { q: g.oh * g.ow, nValid: c.ncols }, bias: bias?.buffer, tiles,
+    });
+  }
+  cols.release();
+  return y;
+}
+
+/** Both conv gradients in one pass over image chunks (dY is transposed once per chunk). */
+export function conv2dBackwardIm2col(
+  gpu: Gpu,
+  gy: Tensor,
+  x: Tensor | null,
+  w: Tensor | null,
+  g: ConvGeometry,
+  want: { dx: boolean; dW: boolean; bias: boolean },
+  o: Im2colOptions & { splits?: number } = {},
+): { dx: Tensor | null; dW: Tensor | null; db: Tensor | null } {
+  const tiles = matmulTiles(gpu);
+  const ck = g.cin * g.kh * g.kw;
+  const ncolsW = ck + (want.bias ? 1 : 0);
+  // K-splits of the weight gradient per chunk: enough workgroups to occupy the adapter.
+  const wTiles = Math.ceil(g.cout / tiles.TILE_M) * Math.ceil(ncolsW / tiles.TILE_N);
+  const parts = chunks(gpu, g, Math.max(ck + 1, g.cout), tiles.TILE_N, o.chunkFloats ?? CHUNK_FLOATS);
+  // A power of two, so that ldc (a multiple of max(TILE_N, 4 * splits), both powers of two)
+  // splits into equal, vec4-aligned K ranges; padding columns are zeros in dyt and cols.
+  const splitsFor = (c: Chunk) => {
+    if (!want.dW) return 1;
+    const s = Math.max(1, o.splits ?? Math.min(Math.ceil(16 / wTiles), Math.floor(c.ncols / 256)));
+    return 2 ** Math.floor(Math.log2(s));
+  };
+  const shaped = parts.map((c) => {
+    const s = splitsFor(c);
+    return { ...c, splits: s, ldc: roundUp(c.ncols, Math.max(tiles.TILE_N, 4 * s)) };
+  });
+  const maxLdc = Math.max(...shaped.map((c) => c.ldc));
+  const dyt = Tensor.empty(gpu, [g.cout * maxLdc]);
+  const cols = want.dW ? Tensor.empty(gpu, [ncolsW * maxLdc]) : null;
+  const dcols = want.dx ? Tensor.empty(gpu, [ck * maxLdc]) : null;
+  const totalSplits = shaped.reduce((a, c) => a + c.splits, 0);
+  const part = want.dW ? Tensor.empty(gpu, [totalSplits * g.cout * ncolsW]) : null;
+  const dx = want.dx ? Tensor.empty(gpu, [g.nb, g.cin, g.h, g.w]) : null;
+  let slice = 0;
+  for (const c of shaped) {
+    transposeDy(gpu, gy, dyt, c, g);
+    if (cols && part && x) {
+      im2col(gpu, x, cols, c, g, want.bias);
+      const kc = c.ldc / c.splits;
+      gemm(gpu, {
+        A: dyt.buffer, B: cols.buffer, C: part.buffer, M: g.cout, N: ncolsW, K: kc, batch: c.splits, transB: true,
+        lda: c.ldc, ldb: c.ldc, ldc: ncolsW, batchStrideA: kc, batchStrideB: kc,
+        offC: slice * g.cout * ncolsW, batchStrideC: g.cout * ncolsW, tiles,
+      });
+      slice += c.splits;
+    }
+    if (dcols && dx && w) {
+      gemm(gpu, { A: w.buffer, B: dyt.buffer, C: dcols.buffer, M: ck, N: c.ldc, K: g.cout, transA: true, lda: ck, ldb: c.ldc, ldc: c.ldc, tiles });
+      const k = gpu.kernel({
+        name: 'nn/col2im',
+        parts: [INDEX, { file: 'kernels/nn/col2im.wgsl', code: col2imSrc }],
+        consts: { KH: g.kh, KW: g.kw, STRIDE: g.stride },
+      });
+      const npos = c.ni * g.h * g.w;
+      const params = gpu.params('uuuuuuuuuffu', g.cin, g.h, g.w, g.pad, g.oh, g.ow, npos, c.ldc, c.n0, 1 / (g.h * g.w), 1 / g.w, 0);
+      const [gx] = grid1d(Math.ceil(npos / 64));
+      gpu.dispatch(k, { p: params, dcols: dcols.buffer, dX: dx.buffer }, [gx, g.cin]);
+    }
+  }
+  let dW: Tensor | null = null;
+  let db: Tensor | null = null;
+  if (part) {
+    dW = Tensor.empty(gpu, [g.cout, g.cin, g.kh, g.kw]);
+    db = want.bias ? Tensor.empty(gpu, [g.cout]) : null;
+    const count = g.cout * ncolsW;
+    const reduce = gpu.kernel({ name: 'nn/conv_wgrad_reduce', parts: [{ file: 'kernels/nn/conv_wgrad_reduce.wgsl', code: reduceSrc }], consts: { HAS_BIAS: want.bias } });
+    gpu.dispatch(
+      reduce,
+      { p: gpu.params('uuuufuuu', count, ncolsW, ck, totalSplits, 1 / ncolsW, 0, 0, 0), part: part.buffer, dW: dW.buffer, db: db?.buffer ?? gpu.dummy },
+      grid1d(Math.ceil(count / 64)),
+    );
+  }
+  [dyt, cols, dcols, part].forEach((t) => t?.release());
+  return { dx, dW, db };
+}
