@@ -1,40 +1,61 @@
-// im2col for the explicit-GEMM conv path: cols[r, c] = X[n0 + n, ci, oy*S + ky - pad, ox*S + kx - pad]
+// im2col for the explicit-GEMM conv path: cols[r, c] = X[n0 + n, ci, oy*STRIDE + ky - pad, ox*STRIDE + kx - pad]
 // (0 outside X) for row r = (ci, ky, kx) and column c = (n, oy, ox) over the chunk's images.
-// Columns ncols..ldc-1 are written as zeros (GEMM padding); with ONES_ROW, row cin*kh*kw is
-// 1 on valid columns (the bias-gradient column of dW = dY * cols^T). With kh = kw = 1,
-// stride 1 and pad 0 it is the [c, n, q] -> [c, (n, q)] transpose that dY needs.
-// One invocation writes 4 adjacent columns of one row (workgroup_id.y = row: uniform decode).
+// Columns ncols..ldc-1 are written as zeros (GEMM K padding of the weight gradient); with
+// ONES_ROW, row cin*KH*KW is 1 on valid columns (the bias-gradient column of dW = dY cols^T).
+// With KH = KW = 1, STRIDE = 1 and pad 0 it is the [n, c, q] -> [c, (n, q)] transpose of dY.
+//
+// One invocation per output position q of one image and CPI channels (workgroup_id = (q block,
+// channel group, n)): the position is decoded once, then the channels and the KH x KW taps
+// (compile-time, unrolled) are stepped from it. The extra channel group cin / CPI (ONES_ROW)
+// writes the ones row. On llvmpipe a storage access costs a per-lane loop whatever its address and
+// a divergent branch runs under masks, so the taps are branch-free: a tap outside X reads
+// element 0 and a select zeroes it.
 struct Params {
-  cin: u32, h: u32, w: u32, kh: u32,
-  kw: u32, stride: u32, pad: u32, oh: u32,
-  ow: u32, ncols: u32, ldc: u32, n0: u32,
-  inv_ohw: f32, inv_ow: f32, p0: u32, p1: u32,
+  cin: u32, h: u32, w: u32, pad: u32,
+  oh: u32, ow: u32, ncols: u32, ldc: u32,
+  n0: u32, inv_ow: f32, p0: u32, p1: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> X: array<f32>;
-@group(0) @binding(2) var<storage, read_write> cols: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> cols: array<f32>;
+const KH: u32 = 3;
+const KW: u32 = 3;
+const STRIDE: u32 = 1;
+const CPI: u32 = 1; // channels per invocation
 const ONES_ROW: bool = false;
 
 @compute @workgroup_size(64, 1, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
-  let c4 = gid.x;
-  if (c4 * 4u >= p.ldc) { return; }
-  let r = wg.y;
-  let khw = p.kh * p.kw;
-  let ci = r / khw;
-  let ky = (r - ci * khw) / p.kw;
-  let kx = r - ci * khw - ky * p.kw;
-  var v = vec4<f32>(0.0);
-  for (var j = 0u; j < 4u; j++) {
-    let c = c4 * 4u + j;
-    if (c >= p.ncols) { break; }
-    if (ONES_ROW && ci == p.cin) { v[j] = 1.0; continue; }
-    let o = split3(c, p.oh * p.ow, p.inv_ohw, p.ow, p.inv_ow);
-    let iy = i32(o.y * p.stride + ky) - i32(p.pad);
-    let ix = i32(o.z * p.stride + kx) - i32(p.pad);
-    if (iy >= 0 && ix >= 0 && u32(iy) < p.h && u32(ix) < p.w) {
-      v[j] = X[(((p.n0 + o.x) * p.cin + ci) * p.h + u32(iy)) * p.w + u32(ix)];
+  let q = gid.x;
+  let n = wg.z;
+  let ohw = p.oh * p.ow;
+  let c = n * ohw + q;
+  let ci0 = wg.y * CPI;
+  if (ONES_ROW && ci0 >= p.cin) {
+    let r = p.cin * KH * KW;
+    if (n == 0u && q < p.ldc - p.ncols) { cols[r * p.ldc + p.ncols + q] = 0.0; }
+    if (q < ohw) { cols[r * p.ldc + c] = 1.0; }
+    return;
+  }
+  let ci1 = min(ci0 + CPI, p.cin);
+  // Zero padding columns (first image's invocations, one per padding column).
+  if (n == 0u && q < p.ldc - p.ncols) {
+    for (var r = ci0 * KH * KW; r < ci1 * KH * KW; r++) { cols[r * p.ldc + p.ncols + q] = 0.0; }
+  }
+  if (q >= ohw) { return; }
+  let oy = udiv(q, p.ow, p.inv_ow);
+  let ox = q - oy * p.ow;
+  for (var ci = ci0; ci < ci1; ci++) {
+    let plane = ((p.n0 + n) * p.cin + ci) * p.h * p.w;
+    for (var ky = 0u; ky < KH; ky++) {
+      let iy = i32(oy * STRIDE + ky) - i32(p.pad);
+      let oky = iy >= 0 && u32(iy) < p.h;
+      for (var kx = 0u; kx < KW; kx++) {
+        let ix = i32(ox * STRIDE + kx) - i32(p.pad);
+        let inside = oky && ix >= 0 && u32(ix) < p.w;
+        let idx = plane + u32(iy) * p.w + u32(ix);
+        cols[((ci * KH + ky) * KW + kx) * p.ldc + c] = select(0.0, X[select(0u, idx, inside)], inside);
+      }
     }
   }
-  cols[(r * p.ldc) / 4u + c4] = v;
 }

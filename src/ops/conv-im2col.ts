@@ -57,14 +57,17 @@ export function im2colFits(gpu: Gpu, g: ConvGeometry): boolean {
 
 /** cols [rows, ldc] <- im2col of images [n0, n0+ni) of `src` (a 1x1 "im2col" transposes dY). */
 function im2col(gpu: Gpu, src: Tensor, cols: Tensor, c: Chunk, geo: { cin: number; h: number; w: number; kh: number; kw: number; stride: number; pad: number; oh: number; ow: number }, onesRow: boolean): void {
-  const rows = geo.cin * geo.kh * geo.kw + (onesRow ? 1 : 0);
-  const k = gpu.kernel({ name: 'nn/im2col', parts: [INDEX, { file: 'kernels/nn/im2col.wgsl', code: im2colSrc }], consts: { ONES_ROW: onesRow } });
-  const params = gpu.params(
-    'uuuuuuuuuuuuffuu',
-    geo.cin, geo.h, geo.w, geo.kh, geo.kw, geo.stride, geo.pad, geo.oh,
-    geo.ow, c.ncols, c.ldc, c.n0, 1 / (geo.oh * geo.ow), 1 / geo.ow, 0, 0,
-  );
-  gpu.dispatch(k, { p: params, X: src.buffer, cols: cols.buffer }, [Math.ceil(c.ldc / 256), rows]);
+  // Channels per invocation: enough taps per decoded position (a 1x1 transpose has one per channel).
+  const cpi = Math.min(geo.cin, Math.max(1, Math.ceil(16 / (geo.kh * geo.kw))));
+  const groups = Math.ceil(geo.cin / cpi);
+  const k = gpu.kernel({
+    name: 'nn/im2col',
+    parts: [INDEX, { file: 'kernels/nn/im2col.wgsl', code: im2colSrc }],
+    consts: { KH: geo.kh, KW: geo.kw, STRIDE: geo.stride, CPI: cpi, ONES_ROW: onesRow },
+  });
+  const params = gpu.params('uuuuuuuuufuu', geo.cin, geo.h, geo.w, geo.pad, geo.oh, geo.ow, c.ncols, c.ldc, c.n0, 1 / geo.ow, 0, 0);
+  const blocks = Math.ceil(Math.max(geo.oh * geo.ow, c.ldc - c.ncols) / 64);
+  gpu.dispatch(k, { p: params, X: src.buffer, cols: cols.buffer }, [blocks, groups + (onesRow ? 1 : 0), c.ni]);
 }
 
 /** dY chunk as [cout, (n, q)] (zero-padded to ldc). */
