@@ -1,15 +1,16 @@
 /**
  * conv2d benchmark on encoder-like shapes: forward, input gradient and weight gradient,
- * each beside a plain matmul with the same GEMM size (M x N x K) measured in the same
- * run, and beside TensorFlow.js's WebGPU conv2d / backprop kernels on the same adapter.
+ * each beside a plain matmul with the same useful FLOPs measured in the same run (fwd
+ * cout x nb*oh*ow x cin*k*k, dX cin*k*k x nb*oh*ow x cout, dW cout x cin*k*k x nb*oh*ow),
+ * and beside TensorFlow.js's WebGPU conv2d / backprop kernels on the same adapter.
  * FLOPs counted as 2*nb*cout*oh*ow*cin*kh*kw for all three (useful work only).
- * Options: --json, --no-peer, --quick (batch 64), --fast.
+ * Options: --json, --no-peer, --quick (batch 64), --fast, --algo implicit|im2col.
  */
 import { createGpu } from '../src/gpu/device.js';
 import { Tensor } from '../src/tensor.js';
 import { matmul } from '../src/ops/matmul.js';
-import { conv2dForward, conv2dInputGrad, conv2dWeightGrad, convGeometry } from '../src/ops/conv.js';
-import { fmt, hasFlag, timeAsync, timeGpu } from './common.js';
+import { conv2dForward, conv2dInputGrad, conv2dWeightGrad, convAlgo, convGeometry } from '../src/ops/conv.js';
+import { flagValue, fmt, hasFlag, timeAsync, timeGpu } from './common.js';
 import { dawnFlags, peakOf, report, type BenchRow } from './matmul.js';
 import { initTfjsWebgpu, tfjsSync } from './peer/tfjs.js';
 
@@ -28,10 +29,17 @@ export async function runConvBench(args: string[]): Promise<void> {
   const peer = hasFlag(args, 'no-peer') ? null : await initTfjsWebgpu(dawnFlags(args));
   let peak = await peakOf(gpu);
   const nb = hasFlag(args, 'quick') ? 64 : 256;
+  // Default: the adapter's algorithm (convAlgo); --algo implicit|im2col forces one.
+  const algoFlag = flagValue(args, 'algo');
+  if (algoFlag !== undefined && algoFlag !== 'implicit' && algoFlag !== 'im2col') throw new Error(`--algo must be implicit or im2col, not '${algoFlag}'`);
+  const algo = algoFlag as 'implicit' | 'im2col' | undefined;
   const shapes = [
     { cin: 1, cout: 32, h: 28, k: 3, stride: 1, pad: 1 },
     { cin: 32, cout: 64, h: 14, k: 3, stride: 1, pad: 1 },
     { cin: 32, cout: 64, h: 14, k: 3, stride: 2, pad: 1 },
+    // The quick training preset's two layers (src/train/config.ts).
+    { cin: 1, cout: 24, h: 28, k: 5, stride: 2, pad: 2 },
+    { cin: 24, cout: 64, h: 7, k: 3, stride: 1, pad: 1 },
   ];
   const rows: BenchRow[] = [];
   for (const s of shapes) {
@@ -41,11 +49,11 @@ export async function runConvBench(args: string[]): Promise<void> {
     const w = Tensor.from(gpu, rand(s.cout * s.cin * s.k * s.k, 2), [s.cout, s.cin, s.k, s.k]);
     const b = Tensor.from(gpu, rand(s.cout, 3), [s.cout]);
     const gy = Tensor.from(gpu, rand(nb * s.cout * g.oh * g.ow, 4), [nb, s.cout, g.oh, g.ow]);
-    const o = { stride: s.stride, padding: s.pad };
+    const o = { stride: s.stride, padding: s.pad, algo };
     const label = `${s.cin}->${s.cout} ${s.h}x${s.h} k${s.k} s${s.stride} p${s.pad}`;
     const kinds = [
       { name: `conv fwd ${label}`, mnk: [s.cout, nb * g.oh * g.ow, s.cin * s.k * s.k], run: () => conv2dForward(gpu, x, w, b, o).release() },
-      { name: `conv dX ${label}`, mnk: [s.cin, nb * s.h * s.h, s.cout * s.k * s.k], run: () => conv2dInputGrad(gpu, gy, w, x.shape, o).release() },
+      { name: `conv dX ${label}`, mnk: [s.cin * s.k * s.k, nb * g.oh * g.ow, s.cout], run: () => conv2dInputGrad(gpu, gy, w, x.shape, o).release() },
       {
         name: `conv dW+db ${label}`,
         mnk: [s.cout, s.cin * s.k * s.k, nb * g.oh * g.ow],
@@ -84,7 +92,7 @@ export async function runConvBench(args: string[]): Promise<void> {
       [A, B, C].forEach((q) => q.release());
       const gemmFlops = 2 * M * N * K;
       const row: BenchRow = {
-        name: kd.name, m: M, n: N, k: K, ms, gflops: flops / ms / 1e6, adapter: gpu.adapterName,
+        name: kd.name, m: M, n: N, k: K, ms, gflops: flops / ms / 1e6, adapter: gpu.adapterName, algo: convAlgo(gpu, g, o),
         matmul_ms: mms, matmul_gflops: gemmFlops / mms / 1e6, vs_matmul: flops / ms / (gemmFlops / mms),
       };
       if (tf) {
@@ -98,5 +106,6 @@ export async function runConvBench(args: string[]): Promise<void> {
   }
   peak = Math.max(peak, await peakOf(gpu));
   for (const r of rows) Object.assign(r, { peak_fraction: r.gflops / peak, peak_gflops: peak });
-  report(rows, args, `conv2d on ${gpu.adapterName} (batch ${nb}); FMA peak ${fmt(peak)} GFLOP/s; 'vs matmul' = conv GFLOP/s / same-size matmul GFLOP/s`);
+  const algos = [...new Set(rows.map((r) => r.algo))].join('/');
+  report(rows, args, `conv2d (${algos}) on ${gpu.adapterName} (batch ${nb}); FMA peak ${fmt(peak)} GFLOP/s; 'vs matmul' = conv GFLOP/s / same-size matmul GFLOP/s`);
 }

@@ -21,6 +21,8 @@ export interface BenchRow {
   ms: number;
   gflops: number;
   adapter: string;
+  /** conv rows: the algorithm that ran (implicit | im2col). */
+  algo?: string;
   peak_fraction?: number;
   peer_ms?: number;
   peer_gflops?: number;
