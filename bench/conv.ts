@@ -4,7 +4,7 @@
  * cout x nb*oh*ow x cin*k*k, dX cin*k*k x nb*oh*ow x cout, dW cout x cin*k*k x nb*oh*ow),
  * and beside TensorFlow.js's WebGPU conv2d / backprop kernels on the same adapter.
  * FLOPs counted as 2*nb*cout*oh*ow*cin*kh*kw for all three (useful work only).
- * Options: --json, --no-peer, --quick (batch 64), --fast, --algo implicit|im2col.
+ * Options: --json, --no-peer, --quick (batch 64), --fast, --algo implicit|im2col, --vs-implicit.
  */
 import { createGpu } from '../src/gpu/device.js';
 import { Tensor } from '../src/tensor.js';
@@ -33,6 +33,12 @@ export async function runConvBench(args: string[]): Promise<void> {
   const algoFlag = flagValue(args, 'algo');
   if (algoFlag !== undefined && algoFlag !== 'implicit' && algoFlag !== 'im2col') throw new Error(`--algo must be implicit or im2col, not '${algoFlag}'`);
   const algo = algoFlag as 'implicit' | 'im2col' | undefined;
+  // --vs-implicit: also time the implicit-GEMM algorithm in the same run (speed-up column).
+  const vsImplicit = hasFlag(args, 'vs-implicit');
+  const releaseGrads = (r: { dW: Tensor; db: Tensor | null }) => {
+    r.dW.release();
+    r.db?.release();
+  };
   const shapes = [
     { cin: 1, cout: 32, h: 28, k: 3, stride: 1, pad: 1 },
     { cin: 32, cout: 64, h: 14, k: 3, stride: 1, pad: 1 },
@@ -50,18 +56,16 @@ export async function runConvBench(args: string[]): Promise<void> {
     const b = Tensor.from(gpu, rand(s.cout, 3), [s.cout]);
     const gy = Tensor.from(gpu, rand(nb * s.cout * g.oh * g.ow, 4), [nb, s.cout, g.oh, g.ow]);
     const o = { stride: s.stride, padding: s.pad, algo };
+    const oi = { ...o, algo: 'implicit' as const };
     const label = `${s.cin}->${s.cout} ${s.h}x${s.h} k${s.k} s${s.stride} p${s.pad}`;
     const kinds = [
-      { name: `conv fwd ${label}`, mnk: [s.cout, nb * g.oh * g.ow, s.cin * s.k * s.k], run: () => conv2dForward(gpu, x, w, b, o).release() },
-      { name: `conv dX ${label}`, mnk: [s.cin * s.k * s.k, nb * g.oh * g.ow, s.cout], run: () => conv2dInputGrad(gpu, gy, w, x.shape, o).release() },
+      { name: `conv fwd ${label}`, mnk: [s.cout, nb * g.oh * g.ow, s.cin * s.k * s.k], run: () => conv2dForward(gpu, x, w, b, o).release(), runImplicit: () => conv2dForward(gpu, x, w, b, oi).release() },
+      { name: `conv dX ${label}`, mnk: [s.cin * s.k * s.k, nb * g.oh * g.ow, s.cout], run: () => conv2dInputGrad(gpu, gy, w, x.shape, o).release(), runImplicit: () => conv2dInputGrad(gpu, gy, w, x.shape, oi).release() },
       {
         name: `conv dW+db ${label}`,
         mnk: [s.cout, s.cin * s.k * s.k, nb * g.oh * g.ow],
-        run: () => {
-          const r = conv2dWeightGrad(gpu, gy, x, w.shape, true, o);
-          r.dW.release();
-          r.db?.release();
-        },
+        run: () => releaseGrads(conv2dWeightGrad(gpu, gy, x, w.shape, true, o)),
+        runImplicit: () => releaseGrads(conv2dWeightGrad(gpu, gy, x, w.shape, true, oi)),
       },
     ];
     // tfjs: NHWC activations, [kh, kw, cin, cout] filters (its native layouts).
@@ -95,6 +99,10 @@ export async function runConvBench(args: string[]): Promise<void> {
         name: kd.name, m: M, n: N, k: K, ms, gflops: flops / ms / 1e6, adapter: gpu.adapterName, algo: convAlgo(gpu, g, o),
         matmul_ms: mms, matmul_gflops: gemmFlops / mms / 1e6, vs_matmul: flops / ms / (gemmFlops / mms),
       };
+      if (vsImplicit && row.algo !== 'implicit') {
+        const ims = await timeGpu(gpu, kd.runImplicit, { samples: 3 });
+        Object.assign(row, { implicit_ms: ims, vs_implicit: ims / ms });
+      }
       if (tf) {
         const pms = await timeAsync(peerRuns[i]!, () => tfjsSync(tf), { samples: 3 });
         Object.assign(row, { peer_ms: pms, peer_gflops: flops / pms / 1e6, peer_ratio: pms / ms, peer_adapter: peer!.adapter });

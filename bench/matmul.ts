@@ -57,6 +57,7 @@ export function report(rows: BenchRow[], args: string[], title: string): void {
       'GFLOP/s': fmt(r.gflops),
       'of peak': r.peak_fraction !== undefined ? `${fmt(100 * r.peak_fraction, 1)}%` : '-',
       ...(r.vs_matmul !== undefined ? { 'vs matmul': fmt(r.vs_matmul as number) } : {}),
+      ...(r.vs_implicit !== undefined ? { 'implicit ms': fmt(r.implicit_ms as number, 1), 'vs implicit': `${fmt(r.vs_implicit as number)}x` } : {}),
       'tfjs ms': r.peer_ms !== undefined ? fmt(r.peer_ms, 1) : '-',
       'tfjs GFLOP/s': r.peer_gflops !== undefined ? fmt(r.peer_gflops) : '-',
       'speed-up vs tfjs': r.peer_ratio !== undefined ? `${fmt(r.peer_ratio)}x` : '-',

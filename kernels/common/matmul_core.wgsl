@@ -11,10 +11,11 @@
 //   fn mm_readA4(b: u32, row: u32, k: u32) -> vec4<f32>    4 A values along VEC_A's direction:
 //        VEC_A = 1: A[row, k..k+3]; VEC_A = 2: A[row..row+3, k]
 //   fn mm_readB4(b: u32, k: u32, col: u32) -> vec4<f32>    VEC_B = 1: B[k, col..col+3]; VEC_B = 2: B[k..k+3, col]
-//        The CPU loop calls the vector hooks on every tile, for whole groups of 4 k,
-//        with row (VEC_A = 2) / col (VEC_B = 1) a multiple of 4 and k a multiple of 4; on edge
-//        tiles row / col may lie past M / N (the read is out of the operand, kept inside the
-//        buffer by WebGPU's robust access, and its products are never written), and only
+//        The CPU loop calls the vector hooks on full tiles (and on edge tiles too with
+//        VEC_EDGES, where row / col may lie past M / N: the read is out of the operand, kept
+//        inside the buffer by WebGPU's robust access, and its products are never written; only
+//        for hooks that are plain loads), for whole groups of 4 k,
+//        with row (VEC_A = 2) / col (VEC_B = 1) a multiple of 4 and k a multiple of 4, and only
 //        when the op set VEC_A / VEC_B (it does so when the operand's leading dimension and
 //        batch stride are multiples of 4, so one vec4 load from a vec4 view of the same
 //        buffer serves 4 floats). A prelude without vector access defines them as
@@ -49,6 +50,8 @@ const MM_REDUCE: bool = false;
 // columns strided by THREADS_X. VEC_A is used only with MM_SUBGROUPS.
 const VEC_A: u32 = 0;
 const VEC_B: u32 = 0;
+// CPU loop: vector hooks on edge tiles too (see the hook contract above).
+const VEC_EDGES: bool = false;
 
 const THREADS: u32 = THREADS_X * THREADS_Y;
 
@@ -150,9 +153,9 @@ fn mm_cpu(b: u32, wg: vec3<u32>, li: u32) -> f32 {
   for (var i = 0u; i < TILE_M; i++) { for (var j = 0u; j < RN; j++) { acc[i][j] = 0.0; } }
 
   var kv = 0u; // first k left to the scalar loop
-  // Edge tiles too: rows / columns past the edge read garbage that is never written (a
-  // scalar edge tile costs ~2x, e.g. dW's N = cin*k*k + 1 columns).
-  if (VEC_B != 0u || (VEC_A != 0u && MM_SUBGROUPS)) {
+  // With VEC_EDGES, edge tiles too: rows / columns past the edge read garbage that is never
+  // written (a scalar edge tile costs ~2x, e.g. conv dW's N = cin*k*k + 1 columns).
+  if ((VEC_B != 0u || (VEC_A != 0u && MM_SUBGROUPS)) && (full || VEC_EDGES)) {
     kv = dims.z & ~3u;
     // Groups of 4 k: each invocation loads TILE_M / 8 vec4s of A (shared by the subgroup
     // through broadcasts) and RN / 4 vec4s of B per k (VEC_B = 1) or RN per group (VEC_B = 2).

@@ -25,36 +25,26 @@ struct Params { c: u32, s: u32, chunks: u32, m: u32, eps: f32, momentum: f32, fl
 
 const WG: u32 = 64;
 
-var<workgroup> sa: array<f32, WG>;
-var<workgroup> sb: array<f32, WG>;
+// wg_sum2: kernels/common/wg_sum2.wgsl (included after this part).
 
-fn sum_partials(c: u32, l: u32) {
+fn sum_partials(c: u32, l: u32) -> vec2<f32> {
   var a = 0.0;
   var b = 0.0;
   for (var k = l; k < p.chunks; k = k + WG) {
     a = a + part[(c * p.chunks + k) * 2u];
     b = b + part[(c * p.chunks + k) * 2u + 1u];
   }
-  sa[l] = a;
-  sb[l] = b;
-  workgroupBarrier();
-  for (var h = WG / 2u; h > 0u; h = h / 2u) {
-    if (l < h) {
-      sa[l] = sa[l] + sa[l + h];
-      sb[l] = sb[l] + sb[l + h];
-    }
-    workgroupBarrier();
-  }
+  return wg_sum2(l, a, b);
 }
 
 @compute @workgroup_size(WG)
 fn stats_final(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let c = wid.x;
-  sum_partials(c, lid.x);
+  let t = sum_partials(c, lid.x);
   if (lid.x == 0u) {
     let m = f32(p.m);
-    let d = sa[0] / m;
-    let v = max(sb[0] / m - d * d, 0.0);
+    let d = t.x / m;
+    let v = max(t.y / m - d * d, 0.0);
     let mean = x[c * p.s] + d;
     stats[c] = mean;
     stats[p.c + c] = inverseSqrt(v + p.eps);
@@ -69,11 +59,11 @@ fn stats_final(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
 @compute @workgroup_size(WG)
 fn grad_final(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let c = wid.x;
-  sum_partials(c, lid.x);
+  let t = sum_partials(c, lid.x);
   if (lid.x == 0u) {
     let invstd = sstats[p.c + c];
-    let db = sa[0];
-    let dg = sb[0] * invstd;
+    let db = t.x;
+    let dg = t.y * invstd;
     dbeta[c] = db;
     dgamma[c] = dg;
     let a = gamma[c] * invstd;

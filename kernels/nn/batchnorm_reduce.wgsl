@@ -17,19 +17,7 @@ struct Params { n: u32, c: u32, s: u32, chunks: u32, chunk_len: u32 }
 const WG: u32 = 256;
 const RELU: bool = false;
 
-var<workgroup> sa: array<f32, WG>;
-var<workgroup> sb: array<f32, WG>;
-
-fn tree(l: u32) {
-  workgroupBarrier();
-  for (var h = WG / 2u; h > 0u; h = h / 2u) {
-    if (l < h) {
-      sa[l] = sa[l] + sa[l + h];
-      sb[l] = sb[l] + sb[l + h];
-    }
-    workgroupBarrier();
-  }
-}
+// wg_sum2: kernels/common/wg_sum2.wgsl (included after this part).
 
 @compute @workgroup_size(WG)
 fn stats_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -59,12 +47,10 @@ fn stats_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
       nn = nn + 1u;
     }
   }
-  sa[lid.x] = a;
-  sb[lid.x] = b;
-  tree(lid.x);
+  let t = wg_sum2(lid.x, a, b);
   if (lid.x == 0u) {
-    part[(c * p.chunks + k) * 2u] = sa[0];
-    part[(c * p.chunks + k) * 2u + 1u] = sb[0];
+    part[(c * p.chunks + k) * 2u] = t.x;
+    part[(c * p.chunks + k) * 2u + 1u] = t.y;
   }
 }
 
@@ -99,11 +85,9 @@ fn grad_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id
     a = a + g;
     b = b + g * (x[i] - mean);
   }
-  sa[lid.x] = a;
-  sb[lid.x] = b;
-  tree(lid.x);
+  let t = wg_sum2(lid.x, a, b);
   if (lid.x == 0u) {
-    part[(c * p.chunks + k) * 2u] = sa[0];
-    part[(c * p.chunks + k) * 2u + 1u] = sb[0];
+    part[(c * p.chunks + k) * 2u] = t.x;
+    part[(c * p.chunks + k) * 2u + 1u] = t.y;
   }
 }

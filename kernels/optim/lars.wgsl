@@ -15,8 +15,7 @@ struct Params { n: u32, np: u32, wd: f32, momentum: f32, eta: f32 }
 
 const WG: u32 = 256;
 
-var<workgroup> sa: array<f32, WG>;
-var<workgroup> sb: array<f32, WG>;
+// wg_sum2: kernels/common/wg_sum2.wgsl (included after this part).
 
 @compute @workgroup_size(WG)
 fn update_adapted(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -27,18 +26,9 @@ fn update_adapted(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
     a = a + part[2u * k];
     b = b + part[2u * k + 1u];
   }
-  sa[l] = a;
-  sb[l] = b;
-  workgroupBarrier();
-  for (var h = WG / 2u; h > 0u; h = h / 2u) {
-    if (l < h) {
-      sa[l] = sa[l] + sa[l + h];
-      sb[l] = sb[l] + sb[l + h];
-    }
-    workgroupBarrier();
-  }
-  let pn = sqrt(sa[0]);
-  let dn = sqrt(sb[0]);
+  let t = wg_sum2(l, a, b);
+  let pn = sqrt(t.x);
+  let dn = sqrt(t.y);
   var q = 1.0;
   if (pn > 0.0 && dn > 0.0) {
     q = p.eta * pn / dn;

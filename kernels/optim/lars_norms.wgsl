@@ -1,6 +1,6 @@
 // LARS norms, stage 1: workgroup k writes partial sums of p^2 and of
 // (g + wd p)^2 over its grid-stride share to part[2k], part[2k + 1]
-// (shared-memory tree). lars.wgsl's update_adapted finishes the sum.
+// (workgroup tree, wg_sum2). lars.wgsl's update_adapted finishes the sum.
 struct Params { n: u32, wd: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> w: array<f32>;
@@ -9,8 +9,7 @@ struct Params { n: u32, wd: f32 }
 
 const WG: u32 = 256;
 
-var<workgroup> sa: array<f32, WG>;
-var<workgroup> sb: array<f32, WG>;
+// wg_sum2: kernels/common/wg_sum2.wgsl (included after this part).
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -23,18 +22,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     a = a + v * v;
     b = b + d * d;
   }
-  sa[l] = a;
-  sb[l] = b;
-  workgroupBarrier();
-  for (var h = WG / 2u; h > 0u; h = h / 2u) {
-    if (l < h) {
-      sa[l] = sa[l] + sa[l + h];
-      sb[l] = sb[l] + sb[l + h];
-    }
-    workgroupBarrier();
-  }
+  let t = wg_sum2(l, a, b);
   if (l == 0u) {
-    part[2u * wid.x] = sa[0];
-    part[2u * wid.x + 1u] = sb[0];
+    part[2u * wid.x] = t.x;
+    part[2u * wid.x + 1u] = t.y;
   }
 }

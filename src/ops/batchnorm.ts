@@ -15,6 +15,7 @@
 import reduceSrc from '../../kernels/nn/batchnorm_reduce.wgsl';
 import reduce1dSrc from '../../kernels/nn/batchnorm_reduce1d.wgsl';
 import finalizeSrc from '../../kernels/nn/batchnorm_finalize.wgsl';
+import wgSum2Src from '../../kernels/common/wg_sum2.wgsl';
 import applySrc from '../../kernels/nn/batchnorm_apply.wgsl';
 import backwardSrc from '../../kernels/nn/batchnorm_backward.wgsl';
 import apply4Src from '../../kernels/nn/batchnorm_apply4.wgsl';
@@ -52,19 +53,20 @@ const FIN_WG = 64;
 /** Most chunks per channel: keeps the per-channel finish to one short loop. */
 const MAX_CHUNKS = 256;
 
+const WG_SUM2 = { file: 'kernels/common/wg_sum2.wgsl', code: wgSum2Src };
 const reduceSpec = (oneD: boolean, entry: 'stats_main' | 'grad_main', relu: boolean): KernelSpec => ({
   name: oneD ? 'nn/batchnorm_reduce1d' : 'nn/batchnorm_reduce',
   parts: [
-    oneD
-      ? { file: 'kernels/nn/batchnorm_reduce1d.wgsl', code: reduce1dSrc }
-      : { file: 'kernels/nn/batchnorm_reduce.wgsl', code: reduceSrc },
+    ...(oneD
+      ? [{ file: 'kernels/nn/batchnorm_reduce1d.wgsl', code: reduce1dSrc }]
+      : [{ file: 'kernels/nn/batchnorm_reduce.wgsl', code: reduceSrc }, WG_SUM2]),
   ],
   entryPoint: entry,
   consts: { RELU: relu },
 });
 const finalizeSpec = (entry: 'stats_final' | 'grad_final' | 'eval_stats'): KernelSpec => ({
   name: 'nn/batchnorm_finalize',
-  parts: [{ file: 'kernels/nn/batchnorm_finalize.wgsl', code: finalizeSrc }],
+  parts: [{ file: 'kernels/nn/batchnorm_finalize.wgsl', code: finalizeSrc }, WG_SUM2],
   entryPoint: entry,
 });
 /**

@@ -3,7 +3,7 @@
  *
  * On llvmpipe every gathered load costs a scalar loop over the 8 SIMD lanes whatever its
  * address, and the implicit GEMM decodes (n, y, x) and tests padding on every operand read;
- * materialising im2col once per chunk (one pass, vec4 stores) lets the GEMM run on plain
+ * materialising im2col once per chunk (one store per element) lets the GEMM run on plain
  * row-major operands with vec4 loads and no index arithmetic. Images are processed in chunks
  * so that the scratch columns stay under CHUNK_FLOATS (and the binding limit):
  *   forward:      cols = im2col(X)          Y = W cols                 (NCHW scatter, bias per row)
@@ -39,8 +39,9 @@ interface Chunk {
 /** Image chunks whose widest scratch matrix (`rows` x ldc) fits the cap. */
 function chunks(gpu: Gpu, g: ConvGeometry, rows: number, align: number, cap: number): Chunk[] {
   const ohw = g.oh * g.ow;
-  const limit = Math.min(cap, Math.floor(gpu.maxBinding / 4));
-  const per = Math.max(1, Math.min(g.nb, Math.floor(limit / (rows * ohw)) || 1));
+  // `cap` is soft; the binding limit is not, padding included (ldc rounds up by < 128 columns).
+  const hard = Math.floor((gpu.maxBinding / 4 / rows - 128) / ohw);
+  const per = Math.max(1, Math.min(g.nb, hard, Math.floor(cap / (rows * ohw))));
   const out: Chunk[] = [];
   for (let n0 = 0; n0 < g.nb; n0 += per) {
     const ni = Math.min(per, g.nb - n0);
@@ -52,7 +53,7 @@ function chunks(gpu: Gpu, g: ConvGeometry, rows: number, align: number, cap: num
 /** True when one image's scratch fits a binding (otherwise the implicit path must be used). */
 export function im2colFits(gpu: Gpu, g: ConvGeometry): boolean {
   const rows = Math.max(g.cin * g.kh * g.kw + 1, g.cout);
-  return rows * roundUp(g.oh * g.ow, 128) * 4 <= gpu.maxBinding;
+  return rows * (g.oh * g.ow + 128) * 4 <= gpu.maxBinding;
 }
 
 /** cols [rows, ldc] <- im2col of images [n0, n0+ni) of `src` (a 1x1 "im2col" transposes dY). */

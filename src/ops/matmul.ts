@@ -69,6 +69,8 @@ export function gemm(gpu: Gpu, s: GemmSpec): void {
       OUT_NCHW: !!s.outNchw,
       A_ROW_FAST: !!s.transA,
       ...vec,
+      // The hooks of kernels/common/matmul.wgsl are plain loads: edge tiles may use vec4 too.
+      VEC_EDGES: true,
     },
   });
   const q = s.outNchw?.q ?? 1;

@@ -7,6 +7,7 @@
  */
 import normsSrc from '../../kernels/optim/lars_norms.wgsl';
 import larsSrc from '../../kernels/optim/lars.wgsl';
+import wgSum2Src from '../../kernels/common/wg_sum2.wgsl';
 import type { Gpu } from '../gpu/device.js';
 import type { KernelSpec } from '../gpu/kernel.js';
 import { Tensor } from '../tensor.js';
@@ -21,10 +22,11 @@ export interface LarsOptions {
   exclude?: (p: Tensor) => boolean;
 }
 
-const NORMS: KernelSpec = { name: 'optim/lars_norms', parts: [{ file: 'kernels/optim/lars_norms.wgsl', code: normsSrc }] };
+const WG_SUM2 = { file: 'kernels/common/wg_sum2.wgsl', code: wgSum2Src };
+const NORMS: KernelSpec = { name: 'optim/lars_norms', parts: [{ file: 'kernels/optim/lars_norms.wgsl', code: normsSrc }, WG_SUM2] };
 const update = (entryPoint: 'update_adapted' | 'update_plain'): KernelSpec => ({
   name: 'optim/lars',
-  parts: [{ file: 'kernels/optim/lars.wgsl', code: larsSrc }],
+  parts: [{ file: 'kernels/optim/lars.wgsl', code: larsSrc }, WG_SUM2],
   entryPoint,
 });
 
