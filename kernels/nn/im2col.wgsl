@@ -1,13 +1,11 @@
 // im2col for the explicit-GEMM conv path: cols[r, c] = X[n0 + n, ci, oy*STRIDE + ky - pad, ox*STRIDE + kx - pad]
 // (0 outside X) for row r = (ci, ky, kx) and column c = (n, oy, ox) over the chunk's images.
-// Columns ncols..ldc-1 are written as zeros (GEMM K padding of the weight gradient); with
-// ONES_ROW, row cin*KH*KW is 1 on valid columns (the bias-gradient column of dW = dY cols^T).
+// Columns ncols..ldc-1 are written as zeros (GEMM K padding of the weight gradient).
 // With KH = KW = 1, STRIDE = 1 and pad 0 it is the [n, c, q] -> [c, (n, q)] transpose of dY.
 //
 // One invocation per output position q of one image and CPI channels (workgroup_id = (q block,
 // channel group, n)): the position is decoded once, then the channels and the KH x KW taps
-// (compile-time, unrolled) are stepped from it. The extra channel group cin / CPI (ONES_ROW)
-// writes the ones row. On llvmpipe a storage access costs a per-lane loop whatever its address and
+// (compile-time, unrolled) are stepped from it. On llvmpipe a storage access costs a per-lane loop whatever its address and
 // a divergent branch runs under masks, so the taps are branch-free: a tap outside X reads
 // element 0 and a select zeroes it.
 struct Params {
@@ -22,7 +20,6 @@ const KH: u32 = 3;
 const KW: u32 = 3;
 const STRIDE: u32 = 1;
 const CPI: u32 = 1; // channels per invocation
-const ONES_ROW: bool = false;
 
 @compute @workgroup_size(64, 1, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
@@ -31,12 +28,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wg
   let ohw = p.oh * p.ow;
   let c = n * ohw + q;
   let ci0 = wg.y * CPI;
-  if (ONES_ROW && ci0 >= p.cin) {
-    let r = p.cin * KH * KW;
-    if (n == 0u && q < p.ldc - p.ncols) { cols[r * p.ldc + p.ncols + q] = 0.0; }
-    if (q < ohw) { cols[r * p.ldc + c] = 1.0; }
-    return;
-  }
   let ci1 = min(ci0 + CPI, p.cin);
   // Zero padding columns (first image's invocations, one per padding column).
   if (n == 0u && q < p.ldc - p.ncols) {

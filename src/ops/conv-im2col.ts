@@ -8,19 +8,20 @@
  * so that the scratch columns stay under CHUNK_FLOATS (and the binding limit):
  *   forward:      cols = im2col(X)          Y = W cols                 (NCHW scatter, bias per row)
  *   input grad:   dyt = [cout, (n,q)] of dY  dcols = W^T dyt            dX = col2im(dcols)
- *   weight grad:  [dW | db] = sum over chunks and K-splits of dyt [cols; 1]^T, then one reduce.
+ *   weight grad:  dW = sum over chunks and K-splits of dyt cols^T, db = row sums of dyt; one reduce.
  */
 import indexSrc from '../../kernels/common/index.wgsl';
 import im2colSrc from '../../kernels/nn/im2col.wgsl';
 import col2imSrc from '../../kernels/nn/col2im.wgsl';
 import reduceSrc from '../../kernels/nn/conv_wgrad_reduce.wgsl';
+import biasGradSrc from '../../kernels/nn/conv_bias_grad.wgsl';
 import type { Gpu } from '../gpu/device.js';
 import type { WgslPart } from '../gpu/kernel.js';
 import { Tensor } from '../tensor.js';
 import type { ConvGeometry } from './conv.js';
 import { grid1d } from './grid.js';
 import { gemm } from './matmul.js';
-import { matmulTiles } from './matmul-core.js';
+import { cpuTilesFor, matmulTiles } from './matmul-core.js';
 
 const INDEX: WgslPart = { file: 'kernels/common/index.wgsl', code: indexSrc };
 /** Default cap on one scratch matrix (floats): 32 MiB, well under lavapipe's 128 MiB binding. */
@@ -57,23 +58,23 @@ export function im2colFits(gpu: Gpu, g: ConvGeometry): boolean {
 }
 
 /** cols [rows, ldc] <- im2col of images [n0, n0+ni) of `src` (a 1x1 "im2col" transposes dY). */
-function im2col(gpu: Gpu, src: Tensor, cols: Tensor, c: Chunk, geo: { cin: number; h: number; w: number; kh: number; kw: number; stride: number; pad: number; oh: number; ow: number }, onesRow: boolean): void {
+function im2col(gpu: Gpu, src: Tensor, cols: Tensor, c: Chunk, geo: { cin: number; h: number; w: number; kh: number; kw: number; stride: number; pad: number; oh: number; ow: number }): void {
   // Channels per invocation: enough taps per decoded position (a 1x1 transpose has one per channel).
   const cpi = Math.min(geo.cin, Math.max(1, Math.ceil(16 / (geo.kh * geo.kw))));
   const groups = Math.ceil(geo.cin / cpi);
   const k = gpu.kernel({
     name: 'nn/im2col',
     parts: [INDEX, { file: 'kernels/nn/im2col.wgsl', code: im2colSrc }],
-    consts: { KH: geo.kh, KW: geo.kw, STRIDE: geo.stride, CPI: cpi, ONES_ROW: onesRow },
+    consts: { KH: geo.kh, KW: geo.kw, STRIDE: geo.stride, CPI: cpi },
   });
   const params = gpu.params('uuuuuuuuufuu', geo.cin, geo.h, geo.w, geo.pad, geo.oh, geo.ow, c.ncols, c.ldc, c.n0, 1 / geo.ow, 0, 0);
   const blocks = Math.ceil(Math.max(geo.oh * geo.ow, c.ldc - c.ncols) / 64);
-  gpu.dispatch(k, { p: params, X: src.buffer, cols: cols.buffer }, [blocks, groups + (onesRow ? 1 : 0), c.ni]);
+  gpu.dispatch(k, { p: params, X: src.buffer, cols: cols.buffer }, [blocks, groups, c.ni]);
 }
 
 /** dY chunk as [cout, (n, q)] (zero-padded to ldc). */
 function transposeDy(gpu: Gpu, gy: Tensor, dyt: Tensor, c: Chunk, g: ConvGeometry): void {
-  im2col(gpu, gy, dyt, c, { cin: g.cout, h: g.oh, w: g.ow, kh: 1, kw: 1, stride: 1, pad: 0, oh: g.oh, ow: g.ow }, false);
+  im2col(gpu, gy, dyt, c, { cin: g.cout, h: g.oh, w: g.ow, kh: 1, kw: 1, stride: 1, pad: 0, oh: g.oh, ow: g.ow });
 }
 
 export interface Im2colOptions {
@@ -88,7 +89,7 @@ export function conv2dForwardIm2col(gpu: Gpu, x: Tensor, w: Tensor, bias: Tensor
   const parts = chunks(gpu, g, ck, tiles.TILE_N, o.chunkFloats ?? CHUNK_FLOATS);
   const cols = Tensor.empty(gpu, [ck * parts[0]!.ldc]);
   for (const c of parts) {
-    im2col(gpu, x, cols, c, g, false);
+    im2col(gpu, x, cols, c, g);
     // Every column tile is full (ldc is a multiple of TILE_N); the scatter skips padding columns.
     gemm(gpu, {
       A: w.buffer, B: cols.buffer, C: y.buffer, M: g.cout, N: c.ldc, K: ck,
@@ -112,10 +113,13 @@ export function conv2dBackwardIm2col(
 ): { dx: Tensor | null; dW: Tensor | null; db: Tensor | null } {
   const tiles = matmulTiles(gpu);
   const ck = g.cin * g.kh * g.kw;
+  // Partial slices are [cout, ck (+1: db)]; the GEMM writes the ck dW columns, a row sum of
+  // dyt the db column (a ones row in cols would cost the GEMM a mostly empty extra tile).
   const ncolsW = ck + (want.bias ? 1 : 0);
+  const wtiles = tiles.MM_CPU ? cpuTilesFor(ck) : tiles;
   // K-splits of the weight gradient per chunk: enough workgroups to occupy the adapter.
-  const wTiles = Math.ceil(g.cout / tiles.TILE_M) * Math.ceil(ncolsW / tiles.TILE_N);
-  const parts = chunks(gpu, g, Math.max(ck + 1, g.cout), tiles.TILE_N, o.chunkFloats ?? CHUNK_FLOATS);
+  const wTiles = Math.ceil(g.cout / wtiles.TILE_M) * Math.ceil(ck / wtiles.TILE_N);
+  const parts = chunks(gpu, g, Math.max(ck, g.cout), tiles.TILE_N, o.chunkFloats ?? CHUNK_FLOATS);
   // A power of two, so that ldc (a multiple of max(TILE_N, 4 * splits), both powers of two)
   // splits into equal, vec4-aligned K ranges; padding columns are zeros in dyt and cols.
   const splitsFor = (c: Chunk) => {
@@ -128,23 +132,32 @@ export function conv2dBackwardIm2col(
     return { ...c, splits: s, ldc: roundUp(c.ncols, Math.max(tiles.TILE_N, 4 * s)) };
   });
   const maxLdc = Math.max(...shaped.map((c) => c.ldc));
-  const dyt = Tensor.empty(gpu, [g.cout * maxLdc]);
-  const cols = want.dW ? Tensor.empty(gpu, [ncolsW * maxLdc]) : null;
+  // The input gradient alone with few GEMM rows (cin*kh*kw < 64, e.g. a 1-channel first layer):
+  // the dY transpose would cost more than the GEMM, so the GEMM reads dY per image instead
+  // (batch = image, N = oh*ow, at the price of a partly empty last column tile per image).
+  const dyDirect = !want.dW && ck < 64;
+  const dyt = Tensor.empty(gpu, [dyDirect ? 1 : g.cout * maxLdc]);
+  const cols = want.dW ? Tensor.empty(gpu, [ck * maxLdc]) : null;
   const dcols = want.dx ? Tensor.empty(gpu, [ck * maxLdc]) : null;
   const totalSplits = shaped.reduce((a, c) => a + c.splits, 0);
   const part = want.dW ? Tensor.empty(gpu, [totalSplits * g.cout * ncolsW]) : null;
   const dx = want.dx ? Tensor.empty(gpu, [g.nb, g.cin, g.h, g.w]) : null;
   let slice = 0;
   for (const c of shaped) {
-    transposeDy(gpu, gy, dyt, c, g);
+    if (!dyDirect) transposeDy(gpu, gy, dyt, c, g);
     if (cols && part && x) {
-      im2col(gpu, x, cols, c, g, want.bias);
+      im2col(gpu, x, cols, c, g);
       const kc = c.ldc / c.splits;
       gemm(gpu, {
-        A: dyt.buffer, B: cols.buffer, C: part.buffer, M: g.cout, N: ncolsW, K: kc, batch: c.splits, transB: true,
+        A: dyt.buffer, B: cols.buffer, C: part.buffer, M: g.cout, N: ck, K: kc, batch: c.splits, transB: true,
         lda: c.ldc, ldb: c.ldc, ldc: ncolsW, batchStrideA: kc, batchStrideB: kc,
-        offC: slice * g.cout * ncolsW, batchStrideC: g.cout * ncolsW, tiles,
+        offC: slice * g.cout * ncolsW, batchStrideC: g.cout * ncolsW, tiles: wtiles,
       });
+      if (want.bias) {
+        const k = gpu.kernel({ name: 'nn/conv_bias_grad', parts: [{ file: 'kernels/nn/conv_bias_grad.wgsl', code: biasGradSrc }] });
+        const params = gpu.params('uuuuuuuu', g.cout, kc / 4, c.ldc / 4, ncolsW, ck, slice, c.splits, 0);
+        gpu.dispatch(k, { p: params, dyt: dyt.buffer, part: part.buffer }, [Math.ceil((g.cout * c.splits) / 64)]);
+      }
       slice += c.splits;
     }
     if (dcols && dx && w) {
@@ -152,7 +165,15 @@ export function conv2dBackwardIm2col(
       // k3 s2, 4 taps: 8 channels 2.5x faster than 1; k3 s1, 9 taps: 2-3 best).
       const taps = Math.ceil(g.kh / g.stride) * Math.ceil(g.kw / g.stride);
       const cpi = Math.min(g.cin, Math.max(1, Math.floor(32 / taps)));
-      gemm(gpu, { A: w.buffer, B: dyt.buffer, C: dcols.buffer, M: ck, N: c.ldc, K: g.cout, transA: true, lda: ck, ldb: c.ldc, ldc: c.ldc, tiles });
+      const ohw = g.oh * g.ow;
+      if (dyDirect) {
+        gemm(gpu, {
+          A: w.buffer, B: gy.buffer, C: dcols.buffer, M: ck, N: ohw, K: g.cout, batch: c.ni, transA: true,
+          lda: ck, ldb: ohw, ldc: c.ldc, offB: c.n0 * g.cout * ohw, batchStrideB: g.cout * ohw, batchStrideC: ohw, tiles: tiles.MM_CPU ? cpuTilesFor(ohw) : tiles,
+        });
+      } else {
+        gemm(gpu, { A: w.buffer, B: dyt.buffer, C: dcols.buffer, M: ck, N: c.ldc, K: g.cout, transA: true, lda: ck, ldb: c.ldc, ldc: c.ldc, tiles });
+      }
       const k = gpu.kernel({
         name: 'nn/col2im',
         parts: [INDEX, { file: 'kernels/nn/col2im.wgsl', code: col2imSrc }],

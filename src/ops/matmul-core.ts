@@ -75,6 +75,20 @@ export const DEFAULT_TILES: MatmulTiles = { TILE_M: 64, TILE_N: 64, TILE_K: 16, 
  */
 export const CPU_TILES: MatmulTiles = { TILE_M: 16, TILE_N: 128, TILE_K: 4, THREADS_X: 32, THREADS_Y: 1, REG_M: 4, RN: 4, MM_CPU: true };
 
+/**
+ * CPU tiles whose width (THREADS_X x 4 columns, THREADS_X a multiple of 8 up to 32) wastes
+ * the fewest columns on an N-column output, preferring wider tiles: e.g. N = 288 (a conv
+ * weight gradient) gets 96-wide tiles instead of 3 x 128 with a mostly empty last tile.
+ */
+export function cpuTilesFor(n: number): MatmulTiles {
+  let best = CPU_TILES;
+  for (const tx of [24, 16, 8]) {
+    const w = tx * 4;
+    if (Math.ceil(n / w) * w < Math.ceil(n / best.TILE_N) * best.TILE_N) best = { ...CPU_TILES, THREADS_X: tx, TILE_N: w };
+  }
+  return best;
+}
+
 /** Whether the CPU core can broadcast through 8-wide subgroups on this device. */
 export function cpuSubgroups(gpu: Gpu): boolean {
   return gpu.isSoftware && gpu.hasFeature('subgroups' as GPUFeatureName) && gpu.subgroupSize === 8;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { randn, relMaxErr, testGpu } from '../helpers/gpu.js';
 import { Tensor } from '../../src/tensor.js';
 import { matmul } from '../../src/ops/matmul.js';
-import { CPU_TILES, DEFAULT_TILES, matmulTiles } from '../../src/ops/matmul-core.js';
+import { CPU_TILES, DEFAULT_TILES, cpuTilesFor, matmulTiles } from '../../src/ops/matmul-core.js';
 import { matmulRef } from '../ref/linear.js';
 
 // Both core loops run on any adapter: the CPU loop (matmulTiles on lavapipe) and the
@@ -61,6 +61,23 @@ describe('matmul: both core loops vs float64 reference', () => {
         const A = Tensor.from(gpu, a, tA ? [K, M] : [M, K]);
         const B = Tensor.from(gpu, b, tB ? [N, K] : [K, N]);
         const C = matmul(gpu, A, B, { transA: tA, transB: tB, tiles: CPU_TILES });
+        expect(relMaxErr(await C.read(), matmulRef(a, b, M, N, K, tA, tB))).toBeLessThan(1e-5);
+        [A, B, C].forEach((t) => t.release());
+      });
+
+  // Narrower CPU tiles (THREADS_X 24 / 16 / 8) picked for N; the last shape is a conv dW.
+  it('cpuTilesFor picks the width that pads N least', () => {
+    expect([9, 45, 96, 200, 288, 300].map((n) => cpuTilesFor(n).TILE_N)).toEqual([32, 64, 96, 32, 96, 64]);
+  });
+  for (const [M, N, K] of [[24, 25, 52], [20, 45, 12], [64, 288, 36]] as const)
+    for (const [tA, tB] of [[false, false], [false, true]] as const)
+      it(`CPU tiles ${cpuTilesFor(N).TILE_N} wide, ${M}x${N}x${K} transA=${tA} transB=${tB}`, async () => {
+        const gpu = await testGpu();
+        const a = randn(M * K, 5 * M + K);
+        const b = randn(K * N, N + 7);
+        const A = Tensor.from(gpu, a, tA ? [K, M] : [M, K]);
+        const B = Tensor.from(gpu, b, tB ? [N, K] : [K, N]);
+        const C = matmul(gpu, A, B, { transA: tA, transB: tB, tiles: cpuTilesFor(N) });
         expect(relMaxErr(await C.read(), matmulRef(a, b, M, N, K, tA, tB))).toBeLessThan(1e-5);
         [A, B, C].forEach((t) => t.release());
       });
