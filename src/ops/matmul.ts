@@ -2,14 +2,14 @@
 import matmulSrc from '../../kernels/common/matmul.wgsl';
 import type { Gpu } from '../gpu/device.js';
 import { Tensor } from '../tensor.js';
-import { MATMUL_CORE, matmulCore, matmulGrid, matmulTiles, matmulVec, tileConsts, type MatmulTiles } from './matmul-core.js';
+import { MATMUL_CORE, cpuTilesFor, matmulCore, matmulGrid, matmulTiles, matmulVec, tileConsts, type MatmulTiles } from './matmul-core.js';
 
 export interface MatmulOptions {
   transA?: boolean;
   transB?: boolean;
   bias?: Tensor;
   relu?: boolean;
-  /** Defaults to matmulTiles(gpu) (CPU-shaped tiles on software adapters). */
+  /** Defaults to matmulTiles(gpu) (on software adapters CPU tiles as wide as fit N: cpuTilesFor). */
   tiles?: MatmulTiles;
   out?: Tensor;
   /** CPU loop: vec4 loads where the layouts allow (default true; false = scalar hooks only). */
@@ -51,7 +51,8 @@ const aligned4 = (...xs: (number | undefined)[]) => xs.every((x) => (x ?? 0) % 4
 
 /** Records C = op(A) op(B) on the shared core. */
 export function gemm(gpu: Gpu, s: GemmSpec): void {
-  const tiles = s.tiles ?? matmulTiles(gpu);
+  const base = matmulTiles(gpu);
+  const tiles = s.tiles ?? (base.MM_CPU ? cpuTilesFor(s.N) : base);
   const vec = tiles.MM_CPU && s.vec !== false
     ? matmulVec(
         aligned4(s.lda, s.offA, s.batchStrideA) ? 4 : 1, s.transA ? 2 : 1,
