@@ -2,7 +2,7 @@
 // (ky, kx) with iy + pad - ky = oy * STRIDE, ix + pad - kx = ox * STRIDE inside the output of
 // dcols[(ci, ky, kx), (n, oy, ox)] (dcols = W^T dY, [cin*KH*KW, ldc]). A gather: every dX
 // element is written once, no atomics. KH, KW, STRIDE are compile-time so the tap loops unroll.
-// One invocation per dX position and CPI channels (workgroup_id.y = channel group): the
+// One invocation per dX position (x and z) and CPI channels (workgroup_id.y = channel group): the
 // position and its taps are decoded once for all the channels.
 struct Params {
   cin: u32, h: u32, w: u32, pad: u32,
@@ -24,8 +24,9 @@ const TY: u32 = (KH + STRIDE - 1u) / STRIDE;
 const TX: u32 = (KW + STRIDE - 1u) / STRIDE;
 
 @compute @workgroup_size(64, 1, 1)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
-  let i = gid.x;
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>,
+        @builtin(num_workgroups) nw: vec3<u32>) {
+  let i = gid.x + wg.z * nw.x * 64u;
   if (i >= p.npos) { return; }
   let t = split3(i, p.h * p.w, p.inv_hw, p.w, p.inv_w); // (n, iy, ix)
   let col0 = t.x * p.oh * p.ow;

@@ -42,7 +42,7 @@ function chunks(gpu: Gpu, g: ConvGeometry, rows: number, align: number, cap: num
   const ohw = g.oh * g.ow;
   // `cap` is soft; the binding limit is not, padding included (ldc rounds up by < 128 columns).
   const hard = Math.floor((gpu.maxBinding / 4 / rows - 128) / ohw);
-  const per = Math.max(1, Math.min(g.nb, hard, Math.floor(cap / (rows * ohw))));
+  const per = Math.max(1, Math.min(g.nb, hard, Math.floor(cap / (rows * ohw)), 65535)); // images on a grid axis
   const out: Chunk[] = [];
   for (let n0 = 0; n0 < g.nb; n0 += per) {
     const ni = Math.min(per, g.nb - n0);
@@ -181,8 +181,8 @@ export function conv2dBackwardIm2col(
       });
       const npos = c.ni * g.h * g.w;
       const params = gpu.params('uuuuuuuuuffu', g.cin, g.h, g.w, g.pad, g.oh, g.ow, npos, c.ldc, c.n0, 1 / (g.h * g.w), 1 / g.w, 0);
-      const [gx] = grid1d(Math.ceil(npos / 64));
-      gpu.dispatch(k, { p: params, dcols: dcols.buffer, dX: dx.buffer }, [gx, Math.ceil(g.cin / cpi)]);
+      const [gx, gz] = grid1d(Math.ceil(npos / 64)); // positions over x and z, channel groups on y
+      gpu.dispatch(k, { p: params, dcols: dcols.buffer, dX: dx.buffer }, [gx, Math.ceil(g.cin / cpi), gz]);
     }
   }
   let dW: Tensor | null = null;
