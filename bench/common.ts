@@ -83,3 +83,14 @@ export function table(rows: Array<Record<string, string | number>>, out: (s: str
   out(keys.map((k, i) => k.padStart(w[i]!)).join('  '));
   for (const r of rows) out(keys.map((k, i) => String(r[k] ?? '').padStart(w[i]!)).join('  '));
 }
+
+/** Deterministic inputs in [-0.5, 0.5) (an LCG): the same data for ours and the peer. */
+export function rand(n: number, seed: number): Float32Array {
+  const a = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    a[i] = s / 2 ** 32 - 0.5;
+  }
+  return a;
+}

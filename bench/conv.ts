@@ -10,19 +10,9 @@ import { createGpu } from '../src/gpu/device.js';
 import { Tensor } from '../src/tensor.js';
 import { matmul } from '../src/ops/matmul.js';
 import { conv2dForward, conv2dInputGrad, conv2dWeightGrad, convAlgo, convGeometry } from '../src/ops/conv.js';
-import { flagValue, fmt, hasFlag, timeAsync, timeGpu } from './common.js';
+import { flagValue, fmt, hasFlag, rand, timeAsync, timeGpu } from './common.js';
 import { dawnFlags, peakOf, report, type BenchRow } from './matmul.js';
 import { initTfjsWebgpu, tfjsSync } from './peer/tfjs.js';
-
-function rand(n: number, seed: number): Float32Array {
-  const a = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = s / 2 ** 32 - 0.5;
-  }
-  return a;
-}
 
 export async function runConvBench(args: string[]): Promise<void> {
   const gpu = await createGpu({ dawnFlags: dawnFlags(args) });

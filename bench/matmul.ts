@@ -10,7 +10,7 @@ import { matmul } from '../src/ops/matmul.js';
 import { linearForward, linearInputGrad, linearWeightGrad } from '../src/ops/linear.js';
 import { matmulTiles } from '../src/ops/matmul-core.js';
 import { measureFmaPeak } from './fma-peak.js';
-import { fmt, hasFlag, table, timeAsync, timeGpu } from './common.js';
+import { fmt, hasFlag, rand, table, timeAsync, timeGpu } from './common.js';
 import { initTfjsWebgpu, tfjsSync } from './peer/tfjs.js';
 
 export interface BenchRow {
@@ -33,16 +33,6 @@ export interface BenchRow {
 
 export function dawnFlags(args: string[]): string[] {
   return hasFlag(args, 'fast') ? ['enable-dawn-features=disable_robustness,skip_validation'] : [];
-}
-
-function rand(n: number, seed: number): Float32Array {
-  const a = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = s / 2 ** 32 - 0.5;
-  }
-  return a;
 }
 
 export function report(rows: BenchRow[], args: string[], title: string): void {

@@ -18,8 +18,8 @@
 //        with row (VEC_A = 2) / col (VEC_B = 1) a multiple of 4 and k a multiple of 4, and only
 //        when the op set VEC_A / VEC_B (it does so when the operand's leading dimension and
 //        batch stride are multiples of 4, so one vec4 load from a vec4 view of the same
-//        buffer serves 4 floats). A prelude without vector access defines them as
-//        `return mm_scalarA4(b, row, k);` / `return mm_scalarB4(b, k, col);` and leaves VEC_* = 0.
+//        buffer serves 4 floats). A prelude without vector access includes
+//        kernels/common/matmul_scalar4.wgsl (MATMUL_SCALAR_HOOKS) and leaves VEC_* = 0.
 // Dispatch: (ceil(N / TILE_N), ceil(M / TILE_M), batches) = matmulGrid(); consts = tileConsts().
 //
 // Two loops, chosen by MM_CPU (see src/ops/matmul-core.ts, matmulTiles()):

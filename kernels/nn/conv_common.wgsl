@@ -14,6 +14,4 @@ struct ConvParams {
 fn mm_skip_tile(b: u32, tile_row: u32, tile_col: u32) -> bool { return false; }
 fn mm_reduce(b: u32, row: u32, col: u32, v: f32) -> f32 { return 0.0; }
 fn mm_reduce_out(b: u32, tile_row: u32, tile_col: u32, sum: f32) {}
-// No vector access yet: the core's scalar defaults (VEC_A = VEC_B = 0).
-fn mm_readA4(b: u32, row: u32, k: u32) -> vec4<f32> { return mm_scalarA4(b, row, k); }
-fn mm_readB4(b: u32, k: u32, col: u32) -> vec4<f32> { return mm_scalarB4(b, k, col); }
+// mm_readA4 / mm_readB4: MATMUL_SCALAR_HOOKS (no vector access: VEC_A = VEC_B = 0).

@@ -20,7 +20,7 @@ import { Tensor } from '../tensor.js';
 import { grid1d } from './grid.js';
 import indexSrc from '../../kernels/common/index.wgsl';
 import { conv2dBackwardIm2col, conv2dForwardIm2col, im2colFits } from './conv-im2col.js';
-import { MATMUL_CORE, matmulCore, matmulGrid, matmulTiles, tileConsts, type MatmulTiles } from './matmul-core.js';
+import { MATMUL_CORE, MATMUL_SCALAR_HOOKS, matmulCore, matmulGrid, matmulTiles, tileConsts, type MatmulTiles } from './matmul-core.js';
 
 export interface Conv2dOptions {
   stride?: number;
@@ -80,13 +80,6 @@ function core(gpu: Gpu, tiles: MatmulTiles): WgslPart {
   return tiles.MM_CPU ? matmulCore(gpu) : MATMUL_CORE;
 }
 
-const scratch = new WeakMap<Gpu, Tensor>();
-function scratchOf(gpu: Gpu): Tensor {
-  let t = scratch.get(gpu);
-  if (!t) scratch.set(gpu, (t = Tensor.empty(gpu, [64])));
-  return t;
-}
-
 /** The algorithm `o` asks for, or this adapter's default. */
 export function convAlgo(gpu: Gpu, g: ConvGeometry, o: Conv2dOptions = {}): 'implicit' | 'im2col' {
   if (o.algo) return o.algo;
@@ -101,7 +94,7 @@ export function conv2dForward(gpu: Gpu, x: Tensor, w: Tensor, bias?: Tensor | nu
   const y = Tensor.empty(gpu, [g.nb, g.cout, g.oh, g.ow]);
   const kernel = gpu.kernel({
     name: 'nn/conv_fwd',
-    parts: [INDEX, COMMON, { file: 'kernels/nn/conv_fwd.wgsl', code: fwdSrc }, core(gpu, tiles)],
+    parts: [INDEX, COMMON, { file: 'kernels/nn/conv_fwd.wgsl', code: fwdSrc }, MATMUL_SCALAR_HOOKS, core(gpu, tiles)],
     consts: { ...tileConsts(tiles), HAS_BIAS: !!bias },
   });
   gpu.dispatch(kernel, { p: params(gpu, g), X: x.buffer, Wt: w.buffer, bias: bias?.buffer ?? gpu.dummy, Y: y.buffer }, matmulGrid(g.cout, g.nb * g.oh * g.ow, 1, tiles));
@@ -116,7 +109,7 @@ export function conv2dInputGrad(gpu: Gpu, gy: Tensor, w: Tensor, xShape: readonl
   const dx = Tensor.empty(gpu, [g.nb, g.cin, g.h, g.w]);
   const kernel = gpu.kernel({
     name: 'nn/conv_dgrad',
-    parts: [INDEX, COMMON, { file: 'kernels/nn/conv_dgrad.wgsl', code: dgradSrc }, core(gpu, tiles)],
+    parts: [INDEX, COMMON, { file: 'kernels/nn/conv_dgrad.wgsl', code: dgradSrc }, MATMUL_SCALAR_HOOKS, core(gpu, tiles)],
     consts: { ...tileConsts(tiles) },
   });
   gpu.dispatch(kernel, { p: params(gpu, g), dY: gy.buffer, Wt: w.buffer, dX: dx.buffer }, matmulGrid(g.cin, g.nb * g.h * g.w, 1, tiles));
@@ -155,12 +148,12 @@ export function conv2dWeightGrad(
   const part = split ? Tensor.empty(gpu, [nsplit, g.cout, ncols]) : null;
   const kernel = gpu.kernel({
     name: 'nn/conv_wgrad',
-    parts: [INDEX, COMMON, { file: 'kernels/nn/conv_wgrad.wgsl', code: wgradSrc }, core(gpu, tiles)],
+    parts: [INDEX, COMMON, { file: 'kernels/nn/conv_wgrad.wgsl', code: wgradSrc }, MATMUL_SCALAR_HOOKS, core(gpu, tiles)],
     consts: { ...tileConsts(tiles), HAS_BIAS: withBias, SPLIT: split, A_ROW_FAST: false },
   });
   gpu.dispatch(
     kernel,
-    { p: params(gpu, g, kchunk, K), dY: gy.buffer, X: x.buffer, dW: (part ?? dW).buffer, db: split ? scratchOf(gpu).buffer : (db ?? scratchOf(gpu)).buffer },
+    { p: params(gpu, g, kchunk, K), dY: gy.buffer, X: x.buffer, dW: (part ?? dW).buffer, db: split ? gpu.dummy : (db?.buffer ?? gpu.dummy) },
     [gx, gyy, nsplit],
   );
   if (part) {
@@ -168,7 +161,7 @@ export function conv2dWeightGrad(
     const reduce = gpu.kernel({ name: 'nn/conv_wgrad_reduce', parts: [{ file: 'kernels/nn/conv_wgrad_reduce.wgsl', code: reduceSrc }], consts: { HAS_BIAS: withBias } });
     gpu.dispatch(
       reduce,
-      { p: gpu.params('uuuufuuu', count, ncols, ck, nsplit, 1 / ncols, 0, 0, 0), part: part.buffer, dW: dW.buffer, db: (db ?? scratchOf(gpu)).buffer },
+      { p: gpu.params('uuuufuuu', count, ncols, ck, nsplit, 1 / ncols, 0, 0, 0), part: part.buffer, dW: dW.buffer, db: db?.buffer ?? gpu.dummy },
       grid1d(Math.ceil(count / 64)),
     );
     part.release();
