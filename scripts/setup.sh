@@ -46,6 +46,8 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok
 need=()
 have_pkg dataset-fashion-mnist || need+=(dataset-fashion-mnist)
 have_pkg chromium || need+=(chromium)
+# PyTorch 1.13 (~650 MB installed): test/export loads the exported encoder in it (/usr/bin/python3).
+have_pkg python3-torch || need+=(python3-torch)
 if [ ${#need[@]} -gt 0 ]; then
   say "installing Debian packages: ${need[*]}"
   apt_install "${need[@]}"
