@@ -11,12 +11,14 @@
 import { InputError } from '../errors.js';
 import { GpuUnavailableError } from '../gpu/errors.js';
 import type { CliCommand, CliIO } from './command.js';
+import { exportCommand } from './export.js';
 import { lossCommand } from './loss.js';
 import { reportCommand } from './report.js';
 
 export const COMMANDS: CliCommand[] = [
   lossCommand,
   reportCommand,
+  exportCommand,
 ];
 
 const debug = () => process.env.VICREG_DEBUG === '1';
