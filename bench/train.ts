@@ -10,7 +10,9 @@
  * step, checkpoint it and exit 130/143 with the command that resumes; a second signal exits
  * at once (the last checkpoint is never left half-written: writes are atomic).
  */
-import { existsSync, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, unlinkSync, writeFileSync } from 'node:fs';
+import { makeDirs } from '../src/io/file-write.js';
+import { MAX_EPOCHS } from '../src/train/config.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs, type ArgSpec } from '../src/cli/args.js';
 import { reportError } from '../src/cli/main.js';
@@ -26,7 +28,7 @@ const SPEC: ArgSpec = {
   options: {
     out: { type: 'string', metavar: 'DIR' },
     preset: { type: 'choice', choices: Object.keys(PRESETS) },
-    epochs: { type: 'number', integer: true, min: 1 },
+    epochs: { type: 'number', integer: true, min: 1, max: MAX_EPOCHS },
     seed: { type: 'number', integer: true, min: 0 },
     batch: { type: 'number', integer: true, min: 2 },
     resume: { type: 'string', metavar: 'DIR' },
@@ -34,6 +36,7 @@ const SPEC: ArgSpec = {
     'train-limit': { type: 'number', integer: true, min: 1 },
     'test-limit': { type: 'number', integer: true, min: 1 },
     'no-eval': { type: 'boolean' },
+    'force-resume': { type: 'boolean' },
     // Tuning knobs (not in the usage line): --lr BASE, --eta LARS_ETA, --warmup EPOCHS.
     lr: { type: 'number', min: 0, minExclusive: true },
     eta: { type: 'number', min: 0, minExclusive: true },
@@ -44,29 +47,18 @@ const SPEC: ArgSpec = {
 };
 
 const USAGE = `usage: npm run train -- --out DIR [--preset ${Object.keys(PRESETS).join('|')}] [--epochs N] [--seed S] [--batch N]
-                      [--resume DIR] [--data DIR] [--train-limit N] [--test-limit N] [--no-eval]
+                      [--resume DIR [--force-resume]] [--data DIR] [--train-limit N] [--test-limit N] [--no-eval]
 
   --out DIR       run directory (config.json, metrics.jsonl, checkpoint/, features/, summary.json, report.html)
   --preset P      quick (default: about 15 minutes on 2 CPU cores with lavapipe) or full (a GPU)
   --resume DIR    continue from DIR's checkpoint (same configuration); --out defaults to DIR
+  --force-resume  continue a checkpoint that belongs to another run than DIR's (config.json's run_id)
+  --no-eval       skip the evaluations (kept by --resume)
   --data DIR      Fashion-MNIST's four .gz files (default ${FASHION_MNIST_DIR})`;
 
-/** mkdir -p one level at a time (Node 20's recursive mkdir can spin forever under /proc). */
-function mkdirs(dir: string): void {
-  const missing: string[] = [];
-  let d = dir;
-  while (!existsSync(d)) {
-    missing.unshift(d);
-    const up = dirname(d);
-    if (up === d) break;
-    d = up;
-  }
-  for (const m of missing) mkdirSync(m);
-}
-
 function ensureWritable(dir: string): void {
+  makeDirs(dir, '--out');
   try {
-    mkdirs(dir);
     const probe = join(dir, `.write-test-${process.pid}`);
     writeFileSync(probe, '');
     unlinkSync(probe);
@@ -132,6 +124,7 @@ async function main(argv: string[]): Promise<number> {
       ['--warmup', overrides.warmupEpochs, saved.warmupEpochs],
       ['--train-limit', overrides.trainLimit, saved.trainLimit],
       ['--test-limit', overrides.testLimit, saved.testLimit],
+      ['--grid', a.grid, saved.model?.reprGrid ?? 1],
     ];
     for (const [flag, v, s] of given) {
       if (v !== undefined && v !== s) throw new InputError('bad-option', `${flag} ${v} differs from the checkpoint's (${s}); a resumed run keeps its configuration`);
@@ -148,7 +141,18 @@ async function main(argv: string[]): Promise<number> {
   const data = loadFashionMnist(dataDir);
 
   const gpu = await createGpu();
-  const res = await train({ outDir: out, config: cfg, data, gpu, resume, resumeDir, stop, evaluate: !a['no-eval'] });
+  const res = await train({
+    outDir: out,
+    config: cfg,
+    data,
+    gpu,
+    resume,
+    resumeDir,
+    forceResume: !!a['force-resume'],
+    stop,
+    // Unset: a resumed run keeps its checkpoint's choice.
+    evaluate: a['no-eval'] ? false : undefined,
+  });
   if (res.status !== 'done') {
     const sig = stop.signal ?? 'stop';
     process.stderr.write(
@@ -166,8 +170,8 @@ try {
   code = await main(process.argv.slice(2));
 } catch (e) {
   if (e instanceof DivergedError) {
-    process.stderr.write(`vicreg: error: ${e.message}; lower the learning rate or resume from the last checkpoint\n`);
-    code = 1;
+    process.stderr.write(`vicreg: error: ${e.message}\n`);
+    code = 2;
   } else code = reportError(e);
 }
 // Dawn keeps the event loop alive; exit explicitly.

@@ -8,7 +8,9 @@ export type InputErrorCode =
   | 'bad-file' // missing, empty, truncated or not the expected format
   | 'bad-dtype' // a numpy dtype we cannot read
   | 'bad-option' // an option out of its domain
-  | 'too-large'; // exceeds a device limit
+  | 'too-large' // exceeds a device limit
+  | 'write-failed' // a file could not be written completely (full disk, I/O error, permissions)
+  | 'locked'; // the run directory is in use by another process
 
 export class InputError extends Error {
   override name = 'InputError';

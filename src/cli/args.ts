@@ -9,7 +9,7 @@ import { InputError } from '../errors.js';
 export type OptionSpec =
   | { type: 'boolean' }
   | { type: 'string'; metavar?: string }
-  | { type: 'number'; min?: number; minExclusive?: boolean; integer?: boolean }
+  | { type: 'number'; min?: number; minExclusive?: boolean; max?: number; integer?: boolean }
   | { type: 'choice'; choices: readonly string[] };
 
 export interface ArgSpec {
@@ -48,6 +48,7 @@ function parseValue(name: string, spec: OptionSpec, raw: string): string | numbe
       if (spec.min !== undefined && (spec.minExclusive ? v <= spec.min : v < spec.min)) {
         badOption(`--${name} must be ${spec.minExclusive ? '>' : '>='} ${spec.min} (got '${raw}')`);
       }
+      if (spec.max !== undefined && v > spec.max) badOption(`--${name} must be <= ${spec.max} (got '${raw}')`);
       return v;
     }
   }

@@ -1,9 +1,9 @@
 /** `vicreg loss Z1.npy Z2.npy`: the VICReg loss, its terms and (optionally) gradients of two views. */
-import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { createGpu } from '../gpu/device.js';
 import { readNpy, writeNpy, type NpyArray } from '../io/npy.js';
+import { makeDirs, WriteError } from '../io/file-write.js';
 import { vicregLossHost, type Convention, type Form, type VicregOptions } from '../vicreg/loss.js';
 import { validateOptions, validatePair, firstNonFinite } from '../vicreg/validate.js';
 import { parseArgs, type ArgSpec } from './args.js';
@@ -45,14 +45,7 @@ const SPEC: ArgSpec = {
 
 /** Creates DIR (and parents) or fails with a one-line InputError before any GPU work. */
 function prepareGradDir(dir: string): void {
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'exists and is not a directory' : `cannot create (${code ?? (e as Error).message})`;
-    throw new InputError('bad-option', `--grad-out ${dir}: ${why}`);
-  }
-  if (!statSync(dir).isDirectory()) throw new InputError('bad-option', `--grad-out ${dir}: exists and is not a directory`);
+  makeDirs(dir, '--grad-out');
 }
 
 /** validatePair, with a clearer message when a float64 value overflowed float32 on loading. */
@@ -120,6 +113,7 @@ export const lossCommand: CliCommand = {
         writeNpy(gradFiles[0]!, r.gradZ1, [n, d]);
         writeNpy(gradFiles[1]!, r.gradZ2, [n, d]);
       } catch (e) {
+        if (e instanceof WriteError) throw e; // names the file, the cause and the space needed
         const code = (e as NodeJS.ErrnoException).code;
         throw new InputError('bad-option', `--grad-out ${gradDir}: cannot write gradients (${code ?? (e as Error).message})`);
       }

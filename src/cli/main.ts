@@ -69,7 +69,7 @@ export function reportError(e: unknown): number {
     return 1;
   }
   const msg = e instanceof Error ? `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}` : String(e);
-  io.err(`vicreg: internal error: ${oneLine(msg) || 'unknown error'}${debug() ? '' : ' (set VICREG_DEBUG=1 for details)'}\n`);
+  io.err(`vicreg: internal error: ${oneLine(msg) || 'unknown error'}${debug() ? '' : ' (set VICREG_DEBUG=1 for details, and please report it with that output)'}\n`);
   if (debug() && e instanceof Error && e.stack) io.err(`${e.stack}\n`);
   return 1;
 }

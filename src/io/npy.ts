@@ -16,7 +16,8 @@
  * Every failure is an InputError ('bad-file' or 'bad-dtype') with a one-line message that
  * starts with the file name.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { writeFileAtomic } from './file-write.js';
 import { InputError } from '../errors.js';
 
 export interface NpyArray {
@@ -236,12 +237,30 @@ function fmtShape(shape: number[]): string {
   return shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
 }
 
-/** Decodes .npy bytes; `file` names the source in error messages. */
-export function parseNpy(bytes: Uint8Array, file = '<buffer>'): NpyArray {
+interface NpyHeader {
+  shape: number[];
+  descr: string;
+  dtype: FloatDtype;
+  fortran: boolean;
+  major: number;
+  minor: number;
+  dataStart: number;
+  count: number;
+}
+
+/** Longest header accepted (numpy itself refuses headers over 10000 bytes by default). */
+const MAX_HEADER_BYTES = 1 << 20;
+
+/**
+ * Parses magic, version and header dict from the first bytes of a .npy file and checks that
+ * the file's size (`fileSize`, default the bytes given) is exactly what the header describes,
+ * so a reader can refuse a bad file before reading its data.
+ */
+function parseNpyHeader(bytes: Uint8Array, file: string, fileSize = bytes.byteLength): NpyHeader {
   const bad = (msg: string): never => {
     throw new InputError('bad-file', `${file}: ${msg}`);
   };
-  if (bytes.byteLength === 0) bad('empty file (0 bytes), expected a numpy .npy file');
+  if (fileSize === 0) bad('empty file (0 bytes), expected a numpy .npy file');
   if (bytes.byteLength < 10 || !MAGIC.every((b, k) => bytes[k] === b)) {
     bad(`not a numpy .npy file (missing the '\\x93NUMPY' magic string)`);
   }
@@ -260,7 +279,9 @@ export function parseNpy(bytes: Uint8Array, file = '<buffer>'): NpyArray {
     headerLen = view.getUint32(8, true);
   }
   const dataStart = headerStart + headerLen;
-  if (dataStart > bytes.byteLength) bad(`truncated header (needs ${headerLen} bytes, file has ${bytes.byteLength - headerStart})`);
+  if (dataStart > fileSize) bad(`truncated header (needs ${headerLen} bytes, file has ${fileSize - headerStart})`);
+  if (headerLen > MAX_HEADER_BYTES) bad(`header of ${headerLen} bytes is too long (at most ${MAX_HEADER_BYTES})`);
+  if (dataStart > bytes.byteLength) throw new RangeError('parseNpyHeader: the header was not read whole');
   const headerBytes = bytes.subarray(headerStart, dataStart);
   let header: string;
   if (major === 3) {
@@ -307,13 +328,19 @@ export function parseNpy(bytes: Uint8Array, file = '<buffer>'): NpyArray {
   if (!Number.isSafeInteger(count)) bad(`shape ${fmtShape(shape)} is too large`);
 
   const need = count * dtype.size;
-  const have = bytes.byteLength - dataStart;
+  const have = fileSize - dataStart;
   if (have < need) {
     bad(`truncated data: shape ${fmtShape(shape)} of '${descrV}' needs ${need} bytes, file has ${have}`);
   }
   if (have > need) bad(`${have - need} unexpected trailing bytes after the data of shape ${fmtShape(shape)}`);
   if (count > 2 ** 31) bad(`shape ${fmtShape(shape)} is too large to load`);
 
+  return { shape, descr: descrV, dtype, fortran: fortran as boolean, major, minor, dataStart, count };
+}
+
+/** Decodes .npy bytes; `file` names the source in error messages. */
+export function parseNpy(bytes: Uint8Array, file = '<buffer>'): NpyArray {
+  const { shape, descr: descrV, dtype, fortran, major, minor, dataStart, count } = parseNpyHeader(bytes, file);
   let data = decode(bytes, dataStart, count, dtype);
   if (fortran && shape.length > 1) data = fortranToC(data, shape);
   let overflow: NpyArray['overflow'] = null;
@@ -331,7 +358,7 @@ export function parseNpy(bytes: Uint8Array, file = '<buffer>'): NpyArray {
       if (v !== v) break; // a NaN comes first: validation reports it
     }
   }
-  return { data, shape, descr: descrV, fortranOrder: fortran as boolean, version: [major, minor], overflow };
+  return { data, shape, descr: descrV, fortranOrder: fortran, version: [major, minor], overflow };
 }
 
 function decode(bytes: Uint8Array, start: number, count: number, dt: FloatDtype): Float32Array {
@@ -391,12 +418,13 @@ function fortranToC(src: Float32Array, shape: number[]): Float32Array {
   return out;
 }
 
-/** Reads a .npy file. Throws InputError('bad-file') if it is missing or unreadable. */
+/**
+ * Reads a .npy file. Only regular files are read (a FIFO, a device or a directory is refused
+ * at once, without blocking), and the header is checked against the file's size before the
+ * data is read, so no input can make this read without end. Throws InputError('bad-file').
+ */
 export function readNpy(path: string): NpyArray {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
+  const fail = (e: unknown): never => {
     const code = (e as NodeJS.ErrnoException).code;
     const why =
       code === 'ENOENT'
@@ -407,8 +435,52 @@ export function readNpy(path: string): NpyArray {
             ? 'permission denied'
             : `cannot read (${code ?? (e as Error).message})`;
     throw new InputError('bad-file', `${path}: ${why}`);
+  };
+  let fd: number;
+  try {
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; fstat below refuses it.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    return fail(e);
   }
-  return parseNpy(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw new InputError('bad-file', `${path}: is a directory, expected a .npy file`);
+    if (!st.isFile()) {
+      const kind = st.isFIFO() ? 'a pipe (FIFO)' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isSocket() ? 'a socket' : 'not a regular file';
+      throw new InputError('bad-file', `${path}: is ${kind}; only regular .npy files are read`);
+    }
+    const size = st.size;
+    const readAt = (start: number, len: number): Uint8Array => {
+      const buf = new Uint8Array(len);
+      let got = 0;
+      while (got < len) {
+        const n = readSync(fd, buf, got, len - got, start + got);
+        if (n === 0) throw new InputError('bad-file', `${path}: the file shrank while being read`);
+        got += n;
+      }
+      return buf;
+    };
+    // The header first (at most 12 bytes of prefix, then its stated length), then the data.
+    const prefix = readAt(0, Math.min(size, 12));
+    let headerEnd = prefix.byteLength;
+    if (prefix.byteLength >= 10 && MAGIC.every((b, k) => prefix[k] === b)) {
+      const dv = new DataView(prefix.buffer);
+      const hl = prefix[6] === 1 ? dv.getUint16(8, true) + 10 : prefix.byteLength >= 12 ? dv.getUint32(8, true) + 12 : 12;
+      headerEnd = Math.min(size, hl, MAX_HEADER_BYTES + 12);
+    }
+    const head = headerEnd > prefix.byteLength ? readAt(0, headerEnd) : prefix;
+    parseNpyHeader(head, path, size); // throws on any header/size mismatch before the data is read
+    const bytes = new Uint8Array(size);
+    bytes.set(head, 0);
+    if (size > head.byteLength) bytes.set(readAt(head.byteLength, size - head.byteLength), head.byteLength);
+    return parseNpy(bytes, path);
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    return fail(e);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 // ------------------------------------------------------------------ write
@@ -452,7 +524,7 @@ export function encodeNpy(data: Float32Array, shape: readonly number[]): Uint8Ar
   return out;
 }
 
-/** Writes a float32 C-order array as a .npy file. */
+/** Writes a float32 C-order array as a .npy file, completely or not at all (file-write.ts). */
 export function writeNpy(path: string, data: Float32Array, shape: readonly number[]): void {
-  writeFileSync(path, encodeNpy(data, shape));
+  writeFileAtomic(path, encodeNpy(data, shape));
 }

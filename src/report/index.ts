@@ -4,7 +4,8 @@
  * correlation heatmaps and a PCA scatter of the test representations. See docs/RUN-FORMAT.md.
  */
 
-import { readFile, stat, writeFile, rename } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { writeFileAtomic } from '../io/file-write.js';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { buildReportData } from './data.js';
@@ -59,8 +60,6 @@ export async function writeReport(runDir: string): Promise<string> {
   const data = await readRun(runDir);
   const html = await renderHtml(data);
   const out = join(runDir, 'report.html');
-  const tmp = `${out}.tmp-${process.pid}`;
-  await writeFile(tmp, html);
-  await rename(tmp, out);
+  writeFileAtomic(out, html);
   return out;
 }

@@ -1,6 +1,6 @@
 /**
- * Checkpoints: one binary file, written atomically (temp file, fsync, rename, fsync of the
- * directory), so a process killed at any moment leaves the previous checkpoint intact.
+ * Checkpoints: one binary file, written atomically and completely (src/io/file-write.ts), so a
+ * process killed at any moment, or a full disk, leaves the previous checkpoint intact.
  *
  *   0   "VICREGCK"            magic (8 bytes)
  *   8   u32 version
@@ -11,11 +11,14 @@
  *
  * Loading checks all of it and throws InputError('bad-file') with a one-line message.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import { InputError } from '../errors.js';
+import { writeFileAtomic } from '../io/file-write.js';
+
+// Older callers import the writer from here.
+export { writeFileAtomic };
 
 export const CHECKPOINT_MAGIC = 'VICREGCK';
 export const CHECKPOINT_VERSION = 1;
@@ -41,6 +44,8 @@ export interface CheckpointHeader {
   /** Data order and augmentation are counter-based draws of (seed, step): the seed is the whole RNG state. */
   rng: { seed: number; kind: string };
   optimizer: { kind: string; steps: number };
+  /** The run this checkpoint belongs to (config.json's run_id); absent in older checkpoints. */
+  runId?: string;
   /** Anything else the trainer wants back (e.g. the init-encoder evaluation). */
   extra?: Record<string, unknown>;
   tensors?: TensorEntry[];
@@ -124,11 +129,19 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
     return fail('corrupt header (not JSON)');
   }
   const entries = header.tensors;
-  if (!Array.isArray(entries) || !Number.isInteger(header.step) || !Number.isInteger(header.epoch)) fail('corrupt header (missing fields)');
+  if (!Array.isArray(entries)) fail('corrupt header (no tensor table)');
+  const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+  if (!count(header.step)) fail(`corrupt header (step ${JSON.stringify(header.step)}: not a count)`);
+  if (!count(header.epoch)) fail(`corrupt header (epoch ${JSON.stringify(header.epoch)}: not a count)`);
+  if (typeof header.elapsed !== 'number' || !(header.elapsed >= 0) || !Number.isFinite(header.elapsed)) fail('corrupt header (elapsed: not a duration)');
+  if (!header.optimizer || typeof header.optimizer !== 'object' || !count(header.optimizer.steps)) fail('corrupt header (no optimizer state)');
+  if (!header.rng || typeof header.rng !== 'object' || !count(header.rng.seed)) fail('corrupt header (no RNG state)');
+  if (!header.config || typeof header.config !== 'object') fail('corrupt header (no configuration)');
+  if (header.runId !== undefined && typeof header.runId !== 'string') fail('corrupt header (run id)');
   const base = 16 + hlen;
   let dataBytes = 0;
   for (const e of entries!) {
-    if (typeof e.name !== 'string' || !Array.isArray(e.shape) || e.offset !== dataBytes) fail(`corrupt header (tensor table at '${e.name}')`);
+    if (!e || typeof e.name !== 'string' || !Array.isArray(e.shape) || !e.shape.every(count) || e.offset !== dataBytes) fail(`corrupt header (tensor table at '${e?.name}')`);
     dataBytes += e.shape.reduce((a, b) => a * b, 1) * 4;
   }
   const want = base + dataBytes + 4;
@@ -171,29 +184,6 @@ export function loadCheckpoint(file: string): Checkpoint {
   return decodeCheckpoint(bytes, file);
 }
 
-/**
- * Writes `file` atomically: a temp file in the same directory is written and fsynced, then
- * renamed over the old one, then the directory is fsynced so the rename itself is durable.
- */
-export async function writeFileAtomic(file: string, bytes: Uint8Array): Promise<void> {
-  const dir = dirname(file);
-  const tmp = join(dir, `.${basename(file)}.tmp-${process.pid}`);
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.write(bytes);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, file);
-  const dfd = openSync(dir, 'r');
-  try {
-    fsyncSync(dfd);
-  } finally {
-    closeSync(dfd);
-  }
-}
-
 /** Removes temp files left by a process killed mid-write (never the checkpoint itself). */
 export function removeStaleTemps(dir: string): void {
   let names: string[] = [];
@@ -216,6 +206,6 @@ export function removeStaleTemps(dir: string): void {
 export async function saveCheckpoint(runDir: string, header: CheckpointHeader, tensors: NamedArray[]): Promise<string> {
   const dir = join(runDir, CHECKPOINT_DIR);
   const file = join(dir, CHECKPOINT_FILE);
-  await writeFileAtomic(file, encodeCheckpoint(header, tensors));
+  writeFileAtomic(file, encodeCheckpoint(header, tensors));
   return file;
 }

@@ -149,6 +149,8 @@ export type ConfigOverrides = Partial<Omit<TrainConfig, 'model' | 'eval'>> & {
   eval?: Partial<TrainConfig['eval']>;
 };
 
+export const MAX_EPOCHS = 100_000;
+
 const bad = (msg: string): never => {
   throw new InputError('bad-option', msg);
 };
@@ -166,6 +168,8 @@ export function resolveConfig(preset: string, over: ConfigOverrides = {}): Train
   }) as TrainConfig;
   const posInt = (name: string, v: number) => (Number.isInteger(v) && v >= 1) || bad(`${name} must be a positive integer, got ${v}`);
   posInt('epochs', c.epochs);
+  // Far beyond any real run; keeps step counts, schedules and ETAs meaningful.
+  if (c.epochs > MAX_EPOCHS) bad(`epochs must be at most ${MAX_EPOCHS}, got ${c.epochs}`);
   posInt('batch size', c.batchSize);
   if (c.batchSize < 2) bad('batch size must be at least 2 (VICReg needs a variance)');
   posInt('logEvery', c.logEvery);

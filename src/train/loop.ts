@@ -9,7 +9,8 @@
  * report. Everything that feeds a step is a pure function of (seed, step) plus the
  * checkpointed state, so a resumed run computes bit-identical losses.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Gpu } from '../gpu/device.js';
 import { Tensor } from '../tensor.js';
@@ -23,12 +24,14 @@ import { Lars } from '../optim/lars.js';
 import { learningRate, peakLr } from '../optim/schedule.js';
 import { vicregOp, type VicregTerms } from '../vicreg/loss.js';
 import { writeNpy } from '../io/npy.js';
+import { makeDirs, writeFileAtomic } from '../io/file-write.js';
 import { writeReport } from '../report/index.js';
 import { trainingIdentity, type TrainConfig } from './config.js';
 import { CHECKPOINT_DIR, removeStaleTemps, saveCheckpoint, type Checkpoint, type NamedArray } from './checkpoint.js';
 import { correlationMatrix, diagnose, round } from './diagnostics.js';
 import { evaluateEncoder, pcaPoints } from './evaluate.js';
 import { MetricsLog } from './metrics.js';
+import { RunLock } from './run-lock.js';
 import { Progress, formatDuration, type ProgressStream } from './progress.js';
 
 /** LARS with access to its momentum buffers (checkpointing). */
@@ -53,10 +56,12 @@ export interface TrainOptions {
   resume?: Checkpoint;
   /** The run directory the checkpoint came from (its metrics.jsonl is continued). */
   resumeDir?: string;
+  /** Continue a checkpoint even though it belongs to another run than the directory's. */
+  forceResume?: boolean;
   stop?: StopFlag;
   /** Checkpoint and return once this many steps are done (tests; simulates an interruption). */
   stopAfterStep?: number;
-  /** Evaluate the encoders at the start and end (default true). */
+  /** Evaluate the encoders at the start and end (default: the checkpoint's choice, else true). */
   evaluate?: boolean;
   /** Write features, summary and report (default true). */
   outputs?: boolean;
@@ -87,6 +92,33 @@ export interface TrainResult {
 
 export class DivergedError extends Error {
   override name = 'DivergedError';
+}
+
+/** The run id in DIR/config.json: a string, null for an older run without one, undefined without a config. */
+function runIdIn(dir: string): string | null | undefined {
+  const file = join(dir, 'config.json');
+  if (!existsSync(file)) return undefined;
+  try {
+    const id = (JSON.parse(readFileSync(file, 'utf8')) as { run_id?: unknown }).run_id;
+    return typeof id === 'string' ? id : null;
+  } catch {
+    return undefined; // unreadable: it cannot tell us whose directory this is
+  }
+}
+
+/** Refuses a checkpoint that belongs to another run than the directories it is resumed in. */
+export function checkResumeIdentity(ck: Checkpoint, dirs: string[], force: boolean): void {
+  const ckId = ck.header.runId ?? null;
+  for (const dir of dirs) {
+    const id = runIdIn(dir);
+    if (id === undefined || id === ckId || force) continue;
+    const seed = (ck.header.config as { seed?: unknown })?.seed;
+    throw new InputError(
+      'bad-file',
+      `the checkpoint belongs to run ${ckId ?? '(unnamed, older version)'} (seed ${seed}, step ${ck.header.step}), not to the run in ${dir} (${id ?? 'unnamed'}); ` +
+        'pass --force-resume to continue it there anyway',
+    );
+  }
 }
 
 function limitSplit(s: Split, limit: number, hw: number): Split {
@@ -130,21 +162,38 @@ export function checkResumeConfig(ckConfig: unknown, cfg: TrainConfig): void {
   if (d) throw new InputError('bad-file', `checkpoint does not match this run's configuration: ${d}`);
 }
 
+/** Trains into `o.outDir`, which it owns for the duration (run-lock.ts). */
 export async function train(o: TrainOptions): Promise<TrainResult> {
+  makeDirs(join(o.outDir, CHECKPOINT_DIR), '--out');
+  const lock = RunLock.acquire(o.outDir);
+  try {
+    return await trainLocked(o);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainLocked(o: TrainOptions): Promise<TrainResult> {
   const t0 = performance.now();
   const { gpu, config: cfg, outDir } = o;
-  const evaluate = o.evaluate ?? true;
+  const savedEvaluate = o.resume?.header.extra?.evaluate;
+  const evaluate = o.evaluate ?? (typeof savedEvaluate === 'boolean' ? savedEvaluate : true);
   const outputs = o.outputs ?? true;
   const stop = o.stop ?? { requested: false };
   const stream = o.stderr ?? process.stderr;
   const ckDir = join(outDir, CHECKPOINT_DIR);
-  mkdirSync(ckDir, { recursive: true });
   removeStaleTemps(ckDir);
+  if (o.resume) checkResumeIdentity(o.resume, [...new Set([o.resumeDir ?? outDir, outDir])], !!o.forceResume);
+  const runId = o.resume?.header.runId ?? randomUUID();
 
   const { height: H, width: W } = o.data;
   const trainSplit = limitSplit(o.data.train, cfg.trainLimit, H * W);
   const testSplit = limitSplit(o.data.test, cfg.testLimit, H * W);
   const aug = resolveAugment(cfg.augment);
+  if (trainSplit.n < 2) throw new InputError('bad-option', `training needs at least 2 images, the training set has ${trainSplit.n}`);
+  if (cfg.batchSize > trainSplit.n) {
+    throw new InputError('bad-option', `batch size ${cfg.batchSize} is larger than the ${trainSplit.n} training images; use --batch N with 2 <= N <= ${trainSplit.n}`);
+  }
   const trainDs = new GpuDataset(gpu, trainSplit, H, W, { seed: cfg.seed, batchSize: cfg.batchSize, augment: cfg.augment });
   const testDs = new GpuDataset(gpu, testSplit, H, W, { seed: cfg.seed, batchSize: Math.min(cfg.batchSize, testSplit.n), augment: cfg.augment });
   const spe = trainDs.stepsPerEpoch;
@@ -172,6 +221,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const lastTermsRef: { value: VicregTerms | null } = { value: null };
   if (o.resume) {
     checkResumeConfig(o.resume.header.config, cfg);
+    if (o.resume.header.step > totalSteps) throw new InputError('bad-file', `checkpoint step ${o.resume.header.step} is past the run's ${totalSteps} steps`);
     restore(gpu, model, optim, o.resume);
     step = o.resume.header.step;
     elapsedBefore = o.resume.header.elapsed;
@@ -180,17 +230,18 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     initEval = (extra.initEval as typeof initEval) ?? null;
     lastTermsRef.value = (extra.lastTerms as VicregTerms | undefined) ?? null;
     optim.steps = o.resume.header.optimizer.steps;
-    metrics.resumeFrom(join(o.resumeDir ?? outDir, 'metrics.jsonl'), step);
+    metrics.resumeFrom(join(o.resumeDir ?? outDir, 'metrics.jsonl'), step, step === totalSteps);
   } else {
     metrics.reset();
   }
   const elapsed = () => elapsedBefore + (performance.now() - t0) / 1000;
 
   const nParams = params.reduce((a, p) => a + p.size, 0);
-  writeFileSync(
+  writeFileAtomic(
     join(outDir, 'config.json'),
     JSON.stringify(
       {
+        run_id: runId,
         ...cfg,
         augment: aug,
         derived: {
@@ -253,9 +304,10 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         epoch: Math.floor(s / spe),
         elapsed: elapsed(),
         config: cfg,
+        runId,
         rng: { seed: cfg.seed, kind: 'counter-based pcg4d of (seed, step, slot, view); epoch permutation of (seed, epoch)' },
         optimizer: { kind: 'lars', steps: optim.steps },
-        extra: { trainSeconds, initEval, adapter: gpu.adapterName, lastTerms: lastTermsRef.value },
+        extra: { trainSeconds, initEval, adapter: gpu.adapterName, lastTerms: lastTermsRef.value, evaluate },
       },
       tensors,
     );
@@ -288,7 +340,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
 
     // ------------------------------------------------------------ the hot loop
     const seed = Tensor.from(gpu, new Float32Array([1, 0, 0, 0, 0]), [5]);
-    let diverged: Error | null = null;
+    // Set by a read-back callback (divergence, or a metrics write that failed); the loop stops on it.
+    let failure: Error | null = null;
     const reads: Promise<void>[] = [];
     let prevDone: Promise<void> | null = null;
     let window = { time: performance.now(), step };
@@ -299,7 +352,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       await Promise.all(reads.splice(0));
       if (prevDone) await prevDone;
       prevDone = null;
-      if (diverged) throw diverged;
+      if (failure) throw failure;
     };
     const pauseClock = () => {
       trainSeconds += (performance.now() - trainT) / 1000;
@@ -310,7 +363,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     };
 
     while (step < totalSteps) {
-      if (stop.requested || (o.stopAfterStep !== undefined && step >= o.stopAfterStep) || diverged) break;
+      if (stop.requested || (o.stopAfterStep !== undefined && step >= o.stopAfterStep) || failure) break;
       const s = step;
       const lr = learningRate(s, sched);
       const tape = new Tape(gpu);
@@ -337,32 +390,39 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         const epoch = trainDs.epochOf(s);
         reads.push(
           c.read().then((t) => {
-            c.release();
-            if (t[4] !== 0 || !t.slice(0, 4).every(Number.isFinite)) {
-              diverged ??= new DivergedError(`training diverged: the loss is not finite at step ${s + 1}`);
-              return;
+            try {
+              c.release();
+              if (t[4] !== 0 || !t.slice(0, 4).every(Number.isFinite)) {
+                failure ??= new DivergedError(
+                  `training diverged: the loss is not finite at step ${s + 1}. Training is deterministic, so resuming would diverge again at the same step: ` +
+                    `start a new run with a lower learning rate (--lr below ${cfg.baseLr}) or LARS eta (--eta below ${cfg.larsEta})`,
+                );
+                return;
+              }
+              const terms = { loss: t[0]!, invariance: t[1]!, variance: t[2]!, covariance: t[3]! };
+              lastTermsRef.value = terms;
+              o.onLoss?.(s, terms);
+              const now = performance.now();
+              if (s + 1 > window.step && now > window.time) ips = ((s + 1 - window.step) * cfg.batchSize) / ((now - window.time) / 1000);
+              window = { time: now, step: s + 1 };
+              if ((s + 1) % cfg.logEvery === 0 || s === totalSteps - 1) {
+                metrics.write({
+                  type: 'step',
+                  step: s + 1,
+                  epoch: epoch + 1,
+                  loss: round(terms.loss, 6),
+                  invariance: round(terms.invariance, 6),
+                  variance: round(terms.variance, 6),
+                  covariance: round(terms.covariance, 6),
+                  lr: round(lr, 6),
+                  images_per_sec: round(ips, 4),
+                  time: round(elapsed(), 6),
+                });
+              }
+              progress.update({ step: s + 1, epoch, imagesPerSec: ips, lr, terms });
+            } catch (e) {
+              failure ??= e as Error; // a failed metrics write: stop the loop with it
             }
-            const terms = { loss: t[0]!, invariance: t[1]!, variance: t[2]!, covariance: t[3]! };
-            lastTermsRef.value = terms;
-            o.onLoss?.(s, terms);
-            const now = performance.now();
-            if (s + 1 > window.step && now > window.time) ips = ((s + 1 - window.step) * cfg.batchSize) / ((now - window.time) / 1000);
-            window = { time: now, step: s + 1 };
-            if ((s + 1) % cfg.logEvery === 0 || s === totalSteps - 1) {
-              metrics.write({
-                type: 'step',
-                step: s + 1,
-                epoch: epoch + 1,
-                loss: round(terms.loss, 6),
-                invariance: round(terms.invariance, 6),
-                variance: round(terms.variance, 6),
-                covariance: round(terms.covariance, 6),
-                lr: round(lr, 6),
-                images_per_sec: round(ips, 4),
-                time: round(elapsed(), 6),
-              });
-            }
-            progress.update({ step: s + 1, epoch, imagesPerSec: ips, lr, terms });
           }),
         );
       }
@@ -423,7 +483,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         linear_top1_init: initEval ? round(initEval.linear) : null,
       });
       if (outputs && final.train && final.test) {
-        mkdirSync(join(outDir, 'features'), { recursive: true });
+        makeDirs(join(outDir, 'features'), '--out');
         writeNpy(join(outDir, 'features', 'train_repr.npy'), final.train, [trainSplit.n, model.reprDim]);
         writeNpy(join(outDir, 'features', 'test_repr.npy'), final.test, [testSplit.n, model.reprDim]);
         metrics.write({ type: 'pca', epoch: cfg.epochs, points: pcaPoints(final.test, testSplit.labels, testSplit.n, model.reprDim) });
@@ -458,10 +518,11 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       emb_dim: model.embDim,
       parameters: nParams,
       seed: cfg.seed,
+      run_id: runId,
       resumed: !!o.resume,
     };
     if (outputs) {
-      writeFileSync(join(outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+      writeFileAtomic(join(outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
       await writeReport(outDir);
     }
     log(`done in ${formatDuration(elapsed())} (${summary.images_per_sec} img/s training); run directory ${outDir}`);

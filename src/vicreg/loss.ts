@@ -280,6 +280,10 @@ export async function vicregLossHost(
   opts: VicregOptions = {},
 ): Promise<VicregTerms & { gradZ1: Float32Array; gradZ2: Float32Array; form: 'cov' | 'gram' }> {
   validatePair(z1, [n, d], z2, [n, d]);
+  if (n * d * 4 > gpu.maxBinding) {
+    const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+    throw new InputError('too-large', `an (${n}, ${d}) float32 view is ${mib(n * d * 4)}, over this device's ${mib(gpu.maxBinding)} limit for one buffer binding`);
+  }
   const t1 = Tensor.from(gpu, z1, [n, d]);
   const t2 = Tensor.from(gpu, z2, [n, d]);
   try {

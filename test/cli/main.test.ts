@@ -31,11 +31,11 @@ describe('reportError', () => {
   it('internal errors: one line without a stack, exit 1', () => {
     const r = captureStderr(() => reportError(new Error('boom\n  second line')));
     expect(r.code).toBe(1);
-    expect(r.text).toBe('vicreg: internal error: boom second line (set VICREG_DEBUG=1 for details)\n');
+    expect(r.text).toBe('vicreg: internal error: boom second line (set VICREG_DEBUG=1 for details, and please report it with that output)\n');
     const k = captureStderr(() => reportError(new KernelCompileError("kernel 'x' failed")));
-    expect(k.text).toBe("vicreg: internal error: KernelCompileError: kernel 'x' failed (set VICREG_DEBUG=1 for details)\n");
+    expect(k.text).toBe("vicreg: internal error: KernelCompileError: kernel 'x' failed (set VICREG_DEBUG=1 for details, and please report it with that output)\n");
     const s = captureStderr(() => reportError('a string'));
-    expect(s.text).toBe('vicreg: internal error: a string (set VICREG_DEBUG=1 for details)\n');
+    expect(s.text).toBe('vicreg: internal error: a string (set VICREG_DEBUG=1 for details, and please report it with that output)\n');
   });
 
   it('internal errors: the stack with VICREG_DEBUG=1', () => {
