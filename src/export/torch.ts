@@ -7,7 +7,8 @@
  *   expander.safetensors  the expander's, laid out as main_vicreg.py's Projector
  *                         (Linear, BatchNorm1d, ReLU, ..., Linear): `3i.weight`, `3i.bias`,
  *                         `(3i+1).weight`, ... `(3i+1).num_batches_tracked`
- *   encoder.py            build_encoder(), build_expander(), preprocess(images), load_weights(path)
+ *   encoder.py            build_encoder(), build_expander(), preprocess(images), load_weights(path),
+ *                         save_weights(state_dict, path)
  *
  * and the way back: loadInitWeights / applyInitWeights start a VicregModel's encoder from such
  * a file (`--init-from`). The engine name <-> state_dict name mapping is torchName().
@@ -129,9 +130,11 @@ export function encoderPy(cfg: TrainConfig, meta: Record<string, string>): strin
 
 In eval mode the module reproduces the engine's features/*_repr.npy (BatchNorm with the running
 statistics). build_expander() is the VICReg expander (main_vicreg.py's Projector layout) for
-${EXPANDER_FILE}. Needs only torch (>= 1.10); uses the safetensors package when installed.
+${EXPANDER_FILE}. save_weights(m.state_dict(), path) writes weights for --init-from. Needs only
+torch (>= 1.10) and numpy; uses the safetensors package when installed.
 """
 import json
+import os
 import struct
 from collections import OrderedDict
 
@@ -227,6 +230,33 @@ def load_weights(path):
     except ImportError:
         return read_safetensors(path)
     return load_file(path)
+
+
+def write_safetensors(tensors, path, metadata=None):
+    """A minimal safetensors writer (little-endian hosts): {name: tensor} -> path, atomically."""
+    names = {v: k for k, v in _DTYPES.items()}
+    header = {"__metadata__": dict(metadata)} if metadata else {}
+    blobs, offset = [], 0
+    for name, t in tensors.items():
+        t = t.detach().cpu().contiguous()
+        raw = (t.view(torch.int16) if t.dtype == torch.bfloat16 else t).numpy().tobytes()
+        header[name] = {"dtype": names[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    head = json.dumps(header, separators=(",", ":")).encode()
+    head += b" " * (-len(head) % 8)
+    with open(path + ".tmp", "wb") as f:
+        f.write(struct.pack("<Q", len(head)) + head + b"".join(blobs))
+    os.replace(path + ".tmp", path)
+
+
+def save_weights(state_dict, path, metadata=None):
+    """Writes a state_dict as .safetensors (e.g. for npm run train -- --init-from PATH)."""
+    try:
+        from safetensors.torch import save_file
+    except ImportError:
+        return write_safetensors(state_dict, path, metadata)
+    save_file({k: v.contiguous() for k, v in state_dict.items()}, path, metadata)
 `;
 }
 

@@ -8,7 +8,8 @@
  *   - in real PyTorch (Debian's python3-torch, /usr/bin/python3; skipped with a message when
  *     torch is not importable): build_encoder().load_state_dict(strict=True) in eval mode
  *     reproduces features/test_repr.npy, preprocess() the engine's eval input, and
- *     build_expander() the engine's embeddings.
+ *     build_expander() the engine's embeddings; and a state_dict written by encoder.py's
+ *     pure-Python writer starts an engine model (--init-from) with the same features.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -302,6 +303,18 @@ describe.skipIf(!HAVE_TORCH)('PyTorch (python3-torch) loads the export', () => {
     expect(r.emb_rel[0]).toBeLessThan(1e-4);
     // The comparison is sensitive to the BN statistics: batch statistics give another representation.
     expect(r.train_mode_rel[0]).toBeGreaterThan(1e-2);
+
+    // The way back: the state_dict written by encoder.py's writer starts a fresh engine model.
+    const model = new VicregModel(gpu, cfg.model, 99, false);
+    applyInitWeights(model, loadInitWeights(join(runDir, 'torch-work', 'from_torch.safetensors')));
+    const { ds, x } = testInput();
+    const rep = model.encode(null, x, false);
+    const got = await rep.read();
+    rep.release();
+    x.release();
+    ds.release();
+    model.dispose();
+    expect(relMaxErr(got, readNpy(join(runDir, 'features', 'test_repr.npy')).data)).toBeLessThan(1e-6);
   });
 
   it('28 px (no resize), global average pool: the same', async () => {

@@ -4,7 +4,8 @@
 
 RUN_DIR holds encoder.py, *.safetensors and features/test_repr.npy; WORK_DIR holds
 test_images.u8 (uint8 [N, 28, 28]), engine_input.npy (the engine's normalised eval input) and
-engine_embeddings.npy (the engine's expander output in eval mode). Prints one JSON object.
+engine_embeddings.npy (the engine's expander output in eval mode). Prints one JSON object and
+writes WORK_DIR/from_torch.safetensors (the loaded encoder's state_dict, by encoder.py's writer).
 """
 import json
 import sys
@@ -68,6 +69,9 @@ e.eval()
 with torch.no_grad():
     z = e(r)
 out["emb_rel"] = rel(z.numpy(), np.load(f"{work}/engine_embeddings.npy"))
+
+# The way back (--init-from): the pure-Python writer; the TypeScript side loads this file.
+E.write_safetensors(m.state_dict(), f"{work}/from_torch.safetensors", {"source": "torch_check.py"})
 
 # Sensitivity: with batch statistics instead of the running ones the representation must differ
 # (else this comparison could not catch a running-statistics bug).
