@@ -2,7 +2,7 @@
  * Kernel benchmarks: `npm run bench -- <name> [--json] [options]`.
  * With --json the results go to stdout as a JSON list and the table to stderr.
  */
-export {};
+import { InputError } from '../src/errors.js';
 
 const BENCHES: Record<string, { about: string; run: (args: string[]) => Promise<void> }> = {
   matmul: { about: 'matmul core: 1024^3 and encoder/expander linear shapes, vs FMA peak and tfjs', run: async (a) => (await import('./matmul.js')).runMatmulBench(a) },
@@ -18,5 +18,14 @@ if (!bench) {
   for (const [k, v] of Object.entries(BENCHES)) console.error(`  ${k.padEnd(8)} ${v.about}`);
   process.exit(name ? 2 : 0);
 }
-await bench.run(args);
+try {
+  await bench.run(args);
+} catch (e) {
+  // Bad input (e.g. VICREG_TUNING=fast): one line and exit 2, like the vicreg CLI.
+  if (e instanceof InputError) {
+    console.error(`bench ${name}: ${e.message}`);
+    process.exit(2);
+  }
+  throw e;
+}
 process.exit(0);

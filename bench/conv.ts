@@ -86,7 +86,7 @@ export async function runConvBench(args: string[]): Promise<void> {
       [A, B, C].forEach((q) => q.release());
       const gemmFlops = 2 * M * N * K;
       const row: BenchRow = {
-        name: kd.name, m: M, n: N, k: K, ms, gflops: flops / ms / 1e6, adapter: gpu.adapterName, algo: convAlgo(gpu, g, o),
+        name: kd.name, m: M, n: N, k: K, ms, gflops: flops / ms / 1e6, adapter: gpu.adapterName, tuning: gpu.tuning, algo: convAlgo(gpu, g, o),
         matmul_ms: mms, matmul_gflops: gemmFlops / mms / 1e6, vs_matmul: flops / ms / (gemmFlops / mms),
       };
       if (vsImplicit && row.algo !== 'implicit') {

@@ -65,7 +65,7 @@ export async function runLossBench(args: string[]): Promise<void> {
   const withPeer = !hasFlag(args, 'no-peer');
 
   const gpu = await createGpu();
-  log(`adapter: ${gpu.adapterName}`);
+  log(`adapter: ${gpu.adapterName} (tuning ${gpu.tuning})`);
   const peak = await measureFmaPeak(gpu, { samples: 3 });
   log(`measured FMA peak: ${fmt(peak.gflops)} GFLOP/s`);
   const peer = withPeer ? await initTfjsWebgpu() : null;
@@ -83,7 +83,7 @@ export async function runLossBench(args: string[]): Promise<void> {
     check.release();
     const ms = await timeGpu(gpu, () => vicregLoss(gpu, z1, z2, { form }).release(), { samples, minSampleMs: 50 });
     const flops = lossFlops(n, d, f, matmulTiles(gpu));
-    const row: Record<string, unknown> = { n, d, form: f, ms, gflops: flops / (ms * 1e6), peak_fraction: flops / (ms * 1e6) / peak.gflops, adapter: gpu.adapterName };
+    const row: Record<string, unknown> = { n, d, form: f, ms, gflops: flops / (ms * 1e6), peak_fraction: flops / (ms * 1e6) / peak.gflops, adapter: gpu.adapterName, tuning: gpu.tuning };
     z1.release();
     z2.release();
     if (peer) {

@@ -21,6 +21,8 @@ export interface BenchRow {
   ms: number;
   gflops: number;
   adapter: string;
+  /** gpu.tuning: the kernel family that ran (VICREG_TUNING). */
+  tuning: string;
   /** conv rows: the algorithm that ran (implicit | im2col). */
   algo?: string;
   peak_fraction?: number;
@@ -64,7 +66,7 @@ export async function peakOf(gpu: Gpu): Promise<number> {
 export async function runPeakBench(args: string[]): Promise<void> {
   const gpu = await createGpu({ dawnFlags: dawnFlags(args) });
   const p = await measureFmaPeak(gpu, { samples: 5 });
-  const row = { name: 'fma_peak', adapter: gpu.adapterName, gflops: p.gflops, chains: p.chains, by_chains: p.byChains };
+  const row = { name: 'fma_peak', adapter: gpu.adapterName, tuning: gpu.tuning, gflops: p.gflops, chains: p.chains, by_chains: p.byChains };
   if (hasFlag(args, 'json')) process.stdout.write(JSON.stringify([row]) + '\n');
   else console.log(`${gpu.adapterName}: ${fmt(p.gflops)} GFLOP/s (best of vec4 chains ${JSON.stringify(p.byChains)})`);
 }
@@ -155,7 +157,7 @@ export async function runMatmulBench(args: string[]): Promise<void> {
     const o = c.ours();
     const ms = await timeGpu(gpu, o.run, { samples: 3 });
     o.done();
-    const row: BenchRow = { name: c.name, m: c.m, n: c.n, k: c.k, ms, gflops: flops / ms / 1e6, adapter: gpu.adapterName };
+    const row: BenchRow = { name: c.name, m: c.m, n: c.n, k: c.k, ms, gflops: flops / ms / 1e6, adapter: gpu.adapterName, tuning: gpu.tuning };
     if (peer) {
       const p = c.tf(peer.tf);
       const pms = await timeAsync(p.run, () => tfjsSync(peer.tf), { samples: 3 });

@@ -6,6 +6,8 @@
 import { BufferPool } from './pool.js';
 import { KernelRegistry, type Kernel, type KernelSpec } from './kernel.js';
 import { GpuDeviceError, GpuUnavailableError } from './errors.js';
+import { enableValidation, validationRequested } from './validation.js';
+import { InputError } from '../errors.js';
 
 const MAP_READ = 0x01;
 const COPY_SRC = 0x04;
@@ -29,6 +31,30 @@ export interface GpuOptions {
   dawnFlags?: string[];
   /** Adapter label to report when `device` is given. */
   adapterName?: string;
+  /**
+   * Kernel family: 'gpu' (shared-memory tiles, implicit-GEMM conv), 'cpu' (CPU-shaped tiles,
+   * im2col conv), or 'auto' (default: 'cpu' on software adapters). 'auto' defers to VICREG_TUNING.
+   */
+  tuning?: TuningOption;
+}
+
+export type Tuning = 'gpu' | 'cpu';
+export type TuningOption = 'auto' | Tuning;
+const TUNINGS: readonly TuningOption[] = ['auto', 'gpu', 'cpu'];
+
+/**
+ * The tuning to use: an explicit 'gpu' / 'cpu' option wins (a caller that asks for a family
+ * gets it), else VICREG_TUNING when set (non-empty), else 'auto'. An unknown value in either
+ * is an InputError('bad-option'), never a silent fallback.
+ */
+export function requestedTuning(opt?: string, env: string | undefined = globalThis.process?.env?.VICREG_TUNING): TuningOption {
+  const check = (v: string, from: string): TuningOption => {
+    if (!(TUNINGS as readonly string[]).includes(v)) throw new InputError('bad-option', `${from} must be auto, gpu or cpu, got '${v}'`);
+    return v as TuningOption;
+  };
+  const fromEnv = env !== undefined && env !== '' ? check(env, 'VICREG_TUNING') : 'auto';
+  const fromOpt = opt === undefined ? 'auto' : check(opt, 'the tuning option');
+  return fromOpt !== 'auto' ? fromOpt : fromEnv;
 }
 
 interface DawnModule {
@@ -91,11 +117,18 @@ export class Gpu {
   dispatchCount = 0;
   submitCount = 0;
   lost: string | null = null;
+  /**
+   * The kernel family every tuning choice follows (matmul tiles and loop, vec4 views, subgroup
+   * broadcast, conv algorithm, chunking): 'cpu' on software adapters unless asked otherwise.
+   */
+  readonly tuning: Tuning;
 
   constructor(
     readonly device: GPUDevice,
     readonly adapterName: string,
+    tuning: TuningOption = 'auto',
   ) {
+    this.tuning = tuning === 'auto' ? (this.isSoftware ? 'cpu' : 'gpu') : tuning;
     this.kernels = new KernelRegistry(device);
     this.maxBinding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
     this.pool = new BufferPool(device, this.maxBinding);
@@ -117,8 +150,8 @@ export class Gpu {
   }
 
   /**
-   * A CPU implementation (lavapipe/llvmpipe, SwiftShader, WARP): kernels pick
-   * CPU-shaped tiles (no shared memory, no barriers in hot loops) there.
+   * A CPU implementation (lavapipe/llvmpipe, SwiftShader, WARP). Only 'auto' tuning reads
+   * this; kernels follow `tuning`.
    */
   get isSoftware(): boolean {
     const info = (this.device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
@@ -333,13 +366,16 @@ export class Gpu {
 /**
  * Opens a device: a real GPU when present, else lavapipe (both via Vulkan), else
  * Dawn's OpenGL ES backend in compatibility mode. Requests the adapter's own limits.
- * VICREG_BACKEND=vulkan|opengles forces a backend.
+ * VICREG_BACKEND=vulkan|opengles forces a backend; VICREG_TUNING=auto|gpu|cpu the kernel family.
  */
 export async function createGpu(opts: GpuOptions = {}): Promise<Gpu> {
-  if (opts.device) return new Gpu(opts.device, opts.adapterName ?? 'caller-provided GPUDevice');
+  const tuning = requestedTuning(opts.tuning);
+  if (opts.device) return new Gpu(opts.device, opts.adapterName ?? 'caller-provided GPUDevice', tuning);
   process.env.XDG_RUNTIME_DIR ??= '/tmp';
   const forced = (process.env.VICREG_BACKEND as GpuOptions['backend']) || opts.backend || 'auto';
   const flags = [...(opts.dawnFlags ?? [])];
+  // VICREG_VALIDATE=1: Khronos validation layer, messages logged to a file (validation.ts).
+  if (validationRequested()) flags.push(...(await enableValidation()).flags);
   const order: Array<'vulkan' | 'opengles'> = forced === 'auto' ? ['vulkan', 'opengles'] : [forced];
   const tried: string[] = [];
   for (const backend of order) {
@@ -362,7 +398,7 @@ export async function createGpu(opts: GpuOptions = {}): Promise<Gpu> {
     }
     const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f));
     const device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'vicreg-webgpu' });
-    return new Gpu(device, name);
+    return new Gpu(device, name, tuning);
   }
   throw new GpuUnavailableError(
     `no WebGPU adapter found (${tried.join('; ')}). On Debian 12 install Mesa's software Vulkan driver: ` +

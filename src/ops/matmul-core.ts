@@ -89,14 +89,18 @@ export function cpuTilesFor(n: number): MatmulTiles {
   return best;
 }
 
-/** Whether the CPU core can broadcast through 8-wide subgroups on this device. */
+/**
+ * Whether the CPU core can broadcast through 8-wide subgroups on this device: CPU tuning,
+ * and the feature with a fixed subgroup size of 8 (CPU tuning on an adapter without them
+ * takes the plain CPU loop).
+ */
 export function cpuSubgroups(gpu: Gpu): boolean {
-  return gpu.isSoftware && gpu.hasFeature('subgroups' as GPUFeatureName) && gpu.subgroupSize === 8;
+  return gpu.tuning === 'cpu' && gpu.hasFeature('subgroups' as GPUFeatureName) && gpu.subgroupSize === 8;
 }
 
-/** The tiles to use on this adapter (CPU tiles on software adapters). */
+/** The tiles of this device's tuning (CPU tiles with `gpu.tuning === 'cpu'`). */
 export function matmulTiles(gpu: Gpu): MatmulTiles {
-  return gpu.isSoftware ? CPU_TILES : DEFAULT_TILES;
+  return gpu.tuning === 'cpu' ? CPU_TILES : DEFAULT_TILES;
 }
 
 /** The core part to use on this adapter with matmulTiles(gpu). */
