@@ -1,7 +1,7 @@
 /** Node file wrappers around the byte-array safetensors codec (src/export/safetensors.ts). */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
+import { writeFileAtomic } from '../io/file-write.js';
 import { decodeSafetensors, encodeSafetensors, type SafeTensor, type Safetensors } from './safetensors.js';
 
 export function readSafetensorsFile(file: string): Safetensors {
@@ -14,31 +14,7 @@ export function readSafetensorsFile(file: string): Safetensors {
   return decodeSafetensors(bytes, file);
 }
 
-/**
- * Writes `file` atomically: a temp file in the same directory, fsynced, renamed over it, so a
- * reader (or a process killed mid-write) never sees half a file. Errors are one-line InputErrors.
- */
-export function writeFileAtomic(file: string, bytes: Uint8Array): void {
-  const tmp = join(dirname(file), `.${basename(file)}.tmp-${process.pid}`);
-  try {
-    const fd = openSync(tmp, 'w');
-    try {
-      for (let o = 0; o < bytes.length; ) o += writeSync(fd, bytes, o);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, file);
-  } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // never created, or already renamed
-    }
-    throw new InputError('bad-file', `${file}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-}
-
+/** Written completely or not at all (src/io/file-write.ts); a failure is a one-line WriteError. */
 export function writeSafetensorsFile(file: string, tensors: Iterable<[string, SafeTensor]>, metadata: Record<string, string> = {}): void {
   writeFileAtomic(file, encodeSafetensors(tensors, metadata));
 }

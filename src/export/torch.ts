@@ -14,7 +14,6 @@
  * a file (`--init-from`). The engine name <-> state_dict name mapping is torchName().
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../errors.js';
@@ -23,7 +22,8 @@ import { featureSizes, gridWindow, type ModelConfig, type VicregModel } from '..
 import type { Tensor } from '../tensor.js';
 import type { TrainConfig } from '../train/config.js';
 import { CHECKPOINT_DIR, findCheckpoint, loadCheckpoint, type Checkpoint } from '../train/checkpoint.js';
-import { readSafetensorsFile, writeFileAtomic, writeSafetensorsFile } from './files.js';
+import { makeDirs, writeFileAtomic } from '../io/file-write.js';
+import { readSafetensorsFile, writeSafetensorsFile } from './files.js';
 import { toFloat32, type SafeTensor } from './safetensors.js';
 
 export const ENCODER_FILE = 'encoder.safetensors';
@@ -295,15 +295,11 @@ export async function exportCheckpoint(ck: Checkpoint, outDir: string, file = 'c
   const enc = tensors(encoderLayout(cfg.model));
   const exp = tensors(expanderLayout(cfg.model));
   const g = evalGeometry(cfg);
-  try {
-    mkdirSync(outDir, { recursive: true });
-  } catch (e) {
-    throw new InputError('bad-file', `${outDir}: cannot create the output directory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  makeDirs(outDir, 'the export directory');
   const files = [join(outDir, ENCODER_FILE), join(outDir, EXPANDER_FILE), join(outDir, ENCODER_PY)];
   writeSafetensorsFile(files[0]!, enc, { ...meta, module: 'encoder', input_size: String(g.size), mean: String(g.mean), std: String(g.std) });
   writeSafetensorsFile(files[1]!, exp, { ...meta, module: 'expander' });
-  writeFileAtomic(files[2]!, new TextEncoder().encode(encoderPy(cfg, meta)));
+  writeFileAtomic(files[2]!, encoderPy(cfg, meta));
   return files;
 }
 

@@ -242,6 +242,9 @@ describe('vicreg export (CLI)', () => {
       expect(bad.status).toBe(2);
       expect(bad.stdout).toBe('');
       expect(bad.stderr).toMatch(/^vicreg: error: \S*missing does not exist\n$/);
+      const unwritable = run('export', runDir, '--out', '/proc/vicreg-export');
+      expect(unwritable.status).toBe(2);
+      expect(unwritable.stderr).toMatch(/^vicreg: error: cannot write to the export directory \/proc\/vicreg-export: [^\n]*\n$/);
     } finally {
       rmSync(buildDir, { recursive: true, force: true });
     }
