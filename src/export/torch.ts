@@ -275,7 +275,7 @@ function f32(ck: Checkpoint, slot: Slot, file: string): SafeTensor {
 }
 
 /** Writes encoder/expander .safetensors and encoder.py for a loaded checkpoint; returns the paths. */
-export async function exportCheckpoint(ck: Checkpoint, outDir: string, file = 'checkpoint', opts: ExportOptions = {}): Promise<string[]> {
+export async function exportCheckpoint(ck: Checkpoint, outDir: string, file = '(in memory)', opts: ExportOptions = {}): Promise<string[]> {
   const cfg = ck.header.config as TrainConfig;
   if (!cfg || typeof cfg !== 'object' || !cfg.model || !Array.isArray(cfg.model.conv) || !Array.isArray(cfg.model.expander)) {
     throw new InputError('bad-file', `checkpoint ${file}: its header holds no model configuration`);
