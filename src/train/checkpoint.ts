@@ -15,7 +15,7 @@ import { existsSync, readdirSync, readFileSync, statSync, unlinkSync } from 'nod
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import { InputError } from '../errors.js';
-import { writeFileAtomic } from '../io/file-write.js';
+import { makeDirs, writeFileAtomic } from '../io/file-write.js';
 
 // Older callers import the writer from here.
 export { writeFileAtomic };
@@ -206,6 +206,7 @@ export function removeStaleTemps(dir: string): void {
 export async function saveCheckpoint(runDir: string, header: CheckpointHeader, tensors: NamedArray[]): Promise<string> {
   const dir = join(runDir, CHECKPOINT_DIR);
   const file = join(dir, CHECKPOINT_FILE);
+  makeDirs(dir, 'the checkpoint directory');
   writeFileAtomic(file, encodeCheckpoint(header, tensors));
   return file;
 }

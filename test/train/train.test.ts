@@ -9,8 +9,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { testGpu } from '../helpers/gpu.js';
+import { synthSplit, writeIdx } from '../fixtures/synth-fashion.js';
 import { loadFashionMnist } from '../../src/data/fashion.js';
 import { resolveConfig, type TrainConfig } from '../../src/train/config.js';
 import { train, checkResumeConfig } from '../../src/train/loop.js';
@@ -22,51 +22,6 @@ import type { VicregTerms } from '../../src/vicreg/loss.js';
 const ROOT = resolve(__dirname, '../..');
 let tmp: string;
 let dataDir: string;
-
-/** Ten classes of blocky garments: a class-specific box plus a class-specific bar, jittered. */
-function synthSplit(n: number, seed: number): { images: Uint8Array; labels: Uint8Array } {
-  let s = seed >>> 0;
-  const rnd = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const images = new Uint8Array(n * 784);
-  const labels = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const c = i % 10;
-    labels[i] = c;
-    const dx = Math.floor(rnd() * 5) - 2;
-    const dy = Math.floor(rnd() * 5) - 2;
-    const w = 6 + c;
-    const h = 18 - c;
-    for (let y = 0; y < 28; y++) {
-      for (let x = 0; x < 28; x++) {
-        const inBox = Math.abs(x - 14 - dx) < w / 2 && Math.abs(y - 14 - dy) < h / 2;
-        const bar = c % 3 === 0 ? x === 4 + c : c % 3 === 1 ? y === 3 + c : x === y;
-        const v = (inBox ? 150 + 10 * c : 0) + (bar ? 90 : 0) + rnd() * 30;
-        images[i * 784 + y * 28 + x] = Math.min(255, v);
-      }
-    }
-  }
-  return { images, labels };
-}
-
-function writeIdx(dir: string, prefix: string, split: { images: Uint8Array; labels: Uint8Array }): void {
-  const n = split.labels.length;
-  const ih = Buffer.alloc(16);
-  ih.writeUInt32BE(0x803, 0);
-  ih.writeUInt32BE(n, 4);
-  ih.writeUInt32BE(28, 8);
-  ih.writeUInt32BE(28, 12);
-  writeFileSync(join(dir, `${prefix}-images-idx3-ubyte.gz`), gzipSync(Buffer.concat([ih, Buffer.from(split.images)])));
-  const lh = Buffer.alloc(8);
-  lh.writeUInt32BE(0x801, 0);
-  lh.writeUInt32BE(n, 4);
-  writeFileSync(join(dir, `${prefix}-labels-idx1-ubyte.gz`), gzipSync(Buffer.concat([lh, Buffer.from(split.labels)])));
-}
 
 /** The smoke preset: a tiny net on 16 px views; 320 images at batch 32 = 10 steps per epoch. */
 function tinyConfig(over: Partial<TrainConfig> = {}): TrainConfig {
