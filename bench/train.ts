@@ -22,6 +22,7 @@ import { FASHION_MNIST_DIR, loadFashionMnist } from '../src/data/fashion.js';
 import { PRESETS, resolveConfig, type ConfigOverrides, type TrainConfig } from '../src/train/config.js';
 import { CHECKPOINT_DIR, findCheckpoint, loadCheckpoint } from '../src/train/checkpoint.js';
 import { DivergedError, train, type StopFlag } from '../src/train/loop.js';
+import { loadInitWeights } from '../src/export/torch.js';
 
 const SPEC: ArgSpec = {
   positionals: [],
@@ -37,6 +38,7 @@ const SPEC: ArgSpec = {
     'test-limit': { type: 'number', integer: true, min: 1 },
     'no-eval': { type: 'boolean' },
     'force-resume': { type: 'boolean' },
+    'init-from': { type: 'string', metavar: 'FILE' },
     // Tuning knobs (not in the usage line): --lr BASE, --eta LARS_ETA, --warmup EPOCHS.
     lr: { type: 'number', min: 0, minExclusive: true },
     eta: { type: 'number', min: 0, minExclusive: true },
@@ -47,13 +49,14 @@ const SPEC: ArgSpec = {
 };
 
 const USAGE = `usage: npm run train -- --out DIR [--preset ${Object.keys(PRESETS).join('|')}] [--epochs N] [--seed S] [--batch N]
-                      [--resume DIR [--force-resume]] [--data DIR] [--train-limit N] [--test-limit N] [--no-eval]
+                      [--resume DIR [--force-resume]] [--init-from FILE] [--data DIR] [--train-limit N] [--test-limit N] [--no-eval]
 
   --out DIR       run directory (config.json, metrics.jsonl, checkpoint/, features/, summary.json, report.html)
   --preset P      quick (default: about 15 minutes on 2 CPU cores with lavapipe) or full (a GPU)
   --resume DIR    continue from DIR's checkpoint (same configuration); --out defaults to DIR
   --force-resume  continue a checkpoint that belongs to another run than DIR's (config.json's run_id)
   --no-eval       skip the evaluations (kept by --resume)
+  --init-from F   start from the encoder weights in F (.safetensors, names as in DIR/encoder.safetensors)
   --data DIR      Fashion-MNIST's four .gz files (default ${FASHION_MNIST_DIR})`;
 
 function ensureWritable(dir: string): void {
@@ -134,6 +137,12 @@ async function main(argv: string[]): Promise<number> {
     cfg = resolveConfig((a.preset as string) ?? 'quick', overrides);
   }
   if (!out) throw new InputError('bad-option', 'missing --out DIR (the run directory)');
+  let init: { weights: ReturnType<typeof loadInitWeights>; source: string } | undefined;
+  if (a['init-from'] !== undefined) {
+    if (resume) throw new InputError('bad-option', '--init-from starts a new run; a resumed run continues from its checkpoint');
+    const file = resolve(a['init-from'] as string);
+    init = { weights: loadInitWeights(file), source: file }; // read and checked before any GPU work
+  }
   out = resolve(out);
   ensureWritable(out);
   const dataDir = (a.data as string) ?? FASHION_MNIST_DIR;
@@ -149,6 +158,7 @@ async function main(argv: string[]): Promise<number> {
     resume,
     resumeDir,
     forceResume: !!a['force-resume'],
+    init,
     stop,
     // Unset: a resumed run keeps its checkpoint's choice.
     evaluate: a['no-eval'] ? false : undefined,

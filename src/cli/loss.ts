@@ -23,7 +23,7 @@ options:
   --eps X                       variance epsilon, > 0 (default 1e-4)
   --grad-out DIR                write DIR/grad_z1.npy and DIR/grad_z2.npy (float32, (n, d))
   --json                        print one JSON object: loss, invariance, variance, covariance,
-                                n, d, form, convention, adapter
+                                n, d, form, convention, adapter, tuning
   --help                        this text
 
 exit status: 0 ok, 2 bad input or usage, 1 internal or GPU error`;
@@ -131,12 +131,13 @@ export const lossCommand: CliCommand = {
           form: r.form,
           convention,
           adapter: gpu.adapterName,
+          tuning: gpu.tuning,
         }) + '\n',
       );
     } else {
       const lines = [
         `VICReg loss of ${file1} and ${file2}: n = ${n}, d = ${d}`,
-        `  convention ${convention}, form ${r.form}, adapter ${gpu.adapterName}`,
+        `  convention ${convention}, form ${r.form}, adapter ${gpu.adapterName}, ${gpu.tuning} kernels`,
         `  loss        ${fmt(r.loss)}`,
         `  invariance  ${fmt(r.invariance)}   (weight lambda ${opts.lambda ?? 25})`,
         `  variance    ${fmt(r.variance)}   (weight mu ${opts.mu ?? 25})`,

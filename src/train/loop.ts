@@ -32,6 +32,7 @@ import { correlationMatrix, diagnose, round } from './diagnostics.js';
 import { evaluateEncoder, pcaPoints } from './evaluate.js';
 import { MetricsLog } from './metrics.js';
 import { RunLock } from './run-lock.js';
+import { applyInitWeights, exportRun, type InitTensor } from '../export/torch.js';
 import { Progress, formatDuration, type ProgressStream } from './progress.js';
 
 /** LARS with access to its momentum buffers (checkpointing). */
@@ -58,6 +59,8 @@ export interface TrainOptions {
   resumeDir?: string;
   /** Continue a checkpoint even though it belongs to another run than the directory's. */
   forceResume?: boolean;
+  /** Encoder weights to start from (--init-from; loadInitWeights), with the file they came from. */
+  init?: { weights: Map<string, InitTensor>; source: string };
   stop?: StopFlag;
   /** Checkpoint and return once this many steps are done (tests; simulates an interruption). */
   stopAfterStep?: number;
@@ -209,6 +212,7 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
   }
 
   const model = new VicregModel(gpu, cfg.model, cfg.seed);
+  if (o.init && !o.resume) applyInitWeights(model, o.init.weights, o.init.source);
   const params = model.parameters();
   const optim = new CheckpointedLars(gpu, params, { weightDecay: cfg.weightDecay, eta: cfg.larsEta });
   const metrics = new MetricsLog(join(outDir, 'metrics.jsonl'));
@@ -243,6 +247,8 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
       {
         run_id: runId,
         ...cfg,
+        init_from: o.init?.source ?? (o.resume?.header.extra?.initFrom as string | undefined) ?? null,
+        tuning: gpu.tuning,
         augment: aug,
         derived: {
           steps_per_epoch: spe,
@@ -307,7 +313,7 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
         runId,
         rng: { seed: cfg.seed, kind: 'counter-based pcg4d of (seed, step, slot, view); epoch permutation of (seed, epoch)' },
         optimizer: { kind: 'lars', steps: optim.steps },
-        extra: { trainSeconds, initEval, adapter: gpu.adapterName, lastTerms: lastTermsRef.value, evaluate },
+        extra: { trainSeconds, initEval, adapter: gpu.adapterName, lastTerms: lastTermsRef.value, evaluate, initFrom: o.init?.source ?? o.resume?.header.extra?.initFrom ?? null },
       },
       tensors,
     );
@@ -451,6 +457,8 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
       return { status: stop.requested ? 'interrupted' : 'stopped', step, checkpoint: file, summary: null };
     }
     if (lastCkptStep !== step) await checkpoint(step);
+    // The trained encoder and expander for PyTorch (docs/pytorch.md), from that checkpoint.
+    if (outputs) await exportRun(outDir);
     if (o.resume && o.resume.header.step === totalSteps) {
       // Resumed after training finished: write the end-of-run records again.
       await diagnostics(cfg.epochs, step, true);
@@ -507,6 +515,7 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
       cpu_seconds: round((process.cpuUsage().user + process.cpuUsage().system) / 1e6),
       images_per_sec: round((totalSteps * cfg.batchSize) / Math.max(trainSeconds, 1e-9)),
       adapter: gpu.adapterName,
+      tuning: gpu.tuning,
       loss: t ? round(t.loss, 6) : null,
       invariance: t ? round(t.invariance, 6) : null,
       variance: t ? round(t.variance, 6) : null,

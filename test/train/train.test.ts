@@ -16,6 +16,7 @@ import { resolveConfig, type TrainConfig } from '../../src/train/config.js';
 import { train, checkResumeConfig } from '../../src/train/loop.js';
 import { decodeCheckpoint, encodeCheckpoint, loadCheckpoint, removeStaleTemps, findCheckpoint } from '../../src/train/checkpoint.js';
 import { readNpy } from '../../src/io/npy.js';
+import { loadInitWeights } from '../../src/export/torch.js';
 import { InputError } from '../../src/errors.js';
 import type { VicregTerms } from '../../src/vicreg/loss.js';
 
@@ -85,6 +86,37 @@ describe('training run', () => {
     expect(recs.filter((r) => r.type === 'epoch').map((r) => r.epoch)).toEqual([0, 1, 2, 3]);
     const ck = loadCheckpoint(findCheckpoint(out));
     expect(ck.header.step).toBe(30);
+    for (const f of ['encoder.safetensors', 'expander.safetensors', 'encoder.py']) expect(existsSync(join(out, f)), f).toBe(true);
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    expect(config.tuning).toBe(gpu.tuning);
+    expect(summary.tuning).toBe(gpu.tuning);
+  });
+
+  it('--init-from: a new run starts from exported encoder weights (checked by name and shape)', async () => {
+    const gpu = await testGpu();
+    const src = join(tmp, 'run-a', 'encoder.safetensors'); // the run above
+    const out = join(tmp, 'run-init');
+    const init = { weights: loadInitWeights(src), source: src };
+    await train({ outDir: out, config: tinyConfig({ seed: 7 }), data: loadFashionMnist(dataDir), gpu, stderr: quiet, evaluate: false, outputs: false, stopAfterStep: 0, init });
+    // The step-0 checkpoint holds the trained run's encoder, not seed 7's initialisation.
+    const trained = loadCheckpoint(findCheckpoint(join(tmp, 'run-a')));
+    const started = loadCheckpoint(findCheckpoint(out));
+    const enc = [...started.tensors.keys()].filter((k) => k.startsWith('encoder.'));
+    expect(enc.length).toBeGreaterThan(4);
+    for (const k of enc) expect(Array.from(started.tensors.get(k)!.data), k).toEqual(Array.from(trained.tensors.get(k)!.data));
+    const other = [...started.tensors.keys()].find((k) => k.startsWith('expander.') && k.endsWith('weight'))!;
+    expect(Array.from(started.tensors.get(other)!.data)).not.toEqual(Array.from(trained.tensors.get(other)!.data));
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).init_from).toBe(src);
+    // Another architecture: one line naming the first mismatch, exit 2.
+    const r = spawnSync(process.execPath, ['scripts/run.mjs', 'bench/train.ts', '--out', join(tmp, 'run-init-bad'), '--data', dataDir, '--preset', 'quick', '--init-from', src], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.status, r.stderr).toBe(2);
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('vicreg:'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/encoder\.safetensors: tensor '0\.conv\.weight' is \[\d+,1,\d,\d\], this model's is \[24,1,5,5\]$/);
   });
 
   it('a resumed run reproduces the uninterrupted losses bit for bit', async () => {
