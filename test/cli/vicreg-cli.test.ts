@@ -68,10 +68,14 @@ interface Run {
 }
 
 function run(...args: string[]): Run {
+  return runWith({}, ...args);
+}
+
+function runWith(env: Record<string, string>, ...args: string[]): Run {
   const r = spawnSync(process.execPath, [cli, ...args], {
     encoding: 'utf8',
     timeout: 90_000,
-    env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp', VICREG_DEBUG: '' },
+    env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp', VICREG_DEBUG: '', ...env },
   });
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
@@ -205,7 +209,7 @@ describe('vicreg CLI: bad input', () => {
 });
 
 describe('vicreg CLI: good path (needs the GPU implementation of vicregLossHost)', () => {
-  const KEYS = ['adapter', 'convention', 'covariance', 'd', 'form', 'invariance', 'loss', 'n', 'variance'];
+  const KEYS = ['adapter', 'convention', 'covariance', 'd', 'form', 'invariance', 'loss', 'n', 'tuning', 'variance'];
 
   it('the float64 reference in this file reproduces the expected constants', () => {
     const { a, b } = fixture();
@@ -249,6 +253,22 @@ describe('vicreg CLI: good path (needs the GPU implementation of vicregLossHost)
   it('--json with default options; float64 and Fortran-order inputs give the same result', () => {
     expectGoodJson(run('loss', f('a.npy'), f('b.npy'), '--json'), null);
     expectGoodJson(run('loss', f('a64.npy'), f('b-fortran.npy'), '--json', '--lambda', '25', '--mu=25', '--nu', '1', '--gamma', '1', '--eps', '1e-4'), null);
+  });
+
+  it('both kernel families (VICREG_TUNING) give the same numbers to fp32 precision and say which ran', () => {
+    for (const form of ['cov', 'gram']) {
+      const [g, c] = ['gpu', 'cpu'].map((tuning) => {
+        const j = expectGoodJson(runWith({ VICREG_TUNING: tuning }, 'loss', f('a.npy'), f('b.npy'), '--form', form, '--json'), form as 'cov' | 'gram');
+        expect(j.tuning).toBe(tuning);
+        return j;
+      });
+      for (const k of ['loss', 'invariance', 'variance', 'covariance']) {
+        expect(Math.abs((g![k] as number) - (c![k] as number)) / Math.abs(c![k] as number), `${form} ${k}`).toBeLessThanOrEqual(2e-6);
+      }
+    }
+    const bad = runWith({ VICREG_TUNING: 'fast' }, 'loss', f('a.npy'), f('b.npy'));
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim().split('\n').filter((l) => l.startsWith('vicreg:'))).toEqual([expect.stringMatching(/VICREG_TUNING/)]);
   });
 
   it('human-readable output names the adapter, form and convention and every term', () => {
