@@ -75,6 +75,15 @@ else
   say "WebGPU adapter: $adapter"
 fi
 
+# Dawn's OpenGL ES fallback (VICREG_BACKEND=opengles, tested in CI) needs Mesa's EGL and GL
+# drivers; from the same suite as the Vulkan driver, since Mesa's packages pin each other's versions.
+if ! have_pkg libegl-mesa0 || ! have_pkg libgl1-mesa-dri; then
+  suite=()
+  dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null | grep -q bpo && suite=(-t bookworm-backports)
+  say "installing Mesa's EGL/GL drivers (for the OpenGL ES backend)"
+  apt_install "${suite[@]}" libegl1 libegl-mesa0 libgl1-mesa-dri
+fi
+
 case "$run_main" in
   train) say "running the main job: npm run train -- --out runs/quick"; exec npm run train -- --out runs/quick ;;
   bench) say "running the loss benchmark"; exec npm run bench -- loss ;;
