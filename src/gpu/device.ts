@@ -4,6 +4,7 @@
  * command encoder per step (all dispatches, one submit), read-back on demand.
  */
 import { BufferPool } from './pool.js';
+import { DispatchProfiler, type DispatchTiming } from './profiler.js';
 import { KernelRegistry, type Kernel, type KernelSpec } from './kernel.js';
 import { GpuDeviceError, GpuUnavailableError } from './errors.js';
 import { enableValidation, validationRequested } from './validation.js';
@@ -13,6 +14,12 @@ const MAP_READ = 0x01;
 const COPY_SRC = 0x04;
 const COPY_DST = 0x08;
 const UNIFORM = 0x40;
+
+/** What a dispatch computes, for the step profiler's table (src/gpu/profiler.ts). */
+export interface DispatchCost {
+  /** Useful floating-point operations (a multiply-add counts 2). */
+  flops: number;
+}
 
 /** A buffer region to bind; a bare GPUBuffer binds whole. */
 export interface BufferRange {
@@ -175,7 +182,7 @@ export class Gpu {
    * Records one dispatch into the step's command encoder. `bindings` are by
    * the WGSL variable names; workgroup counts are clamped at zero (no-op).
    */
-  dispatch(kernel: Kernel, bindings: Record<string, Bindable>, workgroups: [number, number?, number?]): void {
+  dispatch(kernel: Kernel, bindings: Record<string, Bindable>, workgroups: [number, number?, number?], cost?: DispatchCost): void {
     const [x, y = 1, z = 1] = workgroups;
     if (x <= 0 || y <= 0 || z <= 0) return;
     const max = this.device.limits.maxComputeWorkgroupsPerDimension;
@@ -183,11 +190,44 @@ export class Gpu {
       throw new RangeError(`kernel '${kernel.name}': dispatch ${x}x${y}x${z} exceeds ${max} workgroups per dimension`);
     }
     const group = this.bindGroup(kernel, bindings);
-    const pass = this.computePass();
+    const pass = this.profiler ? this.profiler.beginPass(this.endPass(), kernel.name, this.boundBytes(kernel, bindings), cost?.flops ?? 0) : this.computePass();
     pass.setPipeline(kernel.pipeline);
     pass.setBindGroup(0, group);
     pass.dispatchWorkgroups(x, y, z);
+    if (this.profiler) pass.end();
     this.dispatchCount++;
+  }
+
+  private profiler: DispatchProfiler | null = null;
+
+  /** Times every dispatch from now on (`bench step`); false when the adapter has no timestamp queries. */
+  startProfiling(): boolean {
+    if (!this.hasFeature('timestamp-query')) return false;
+    this.flush();
+    this.profiler ??= new DispatchProfiler(this.device);
+    return true;
+  }
+
+  /** Stops timing and returns every dispatch timed since startProfiling, in order. */
+  async stopProfiling(): Promise<DispatchTiming[]> {
+    const p = this.profiler;
+    if (!p) return [];
+    this.flush();
+    this.profiler = null;
+    const out = await p.collect();
+    p.destroy();
+    return out;
+  }
+
+  private boundBytes(kernel: Kernel, bindings: Record<string, Bindable>): number {
+    let bytes = 0;
+    for (const [name, info] of kernel.bindings) {
+      if (info.kind === 'uniform') continue;
+      const b = bindings[name]!;
+      const r: BufferRange = 'buffer' in b ? b : { buffer: b };
+      bytes += r.size ?? Math.min(r.buffer.size - (r.offset ?? 0), this.maxBinding);
+    }
+    return bytes;
   }
 
   private bindGroup(kernel: Kernel, bindings: Record<string, Bindable>): GPUBindGroup {
@@ -304,7 +344,9 @@ export class Gpu {
   flush(): void {
     if (!this.encoder) return;
     this.endPass();
+    this.profiler?.resolve(this.encoder);
     this.device.queue.submit([this.encoder.finish()]);
+    this.profiler?.submitted();
     this.encoder = null;
     this.submitCount++;
     for (const b of this.pendingDestroy) b.destroy();

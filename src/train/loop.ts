@@ -13,8 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Gpu } from '../gpu/device.js';
-import { Tensor } from '../tensor.js';
-import { Tape } from '../tape.js';
+import type { Tensor } from '../tensor.js';
 import { InputError } from '../errors.js';
 import type { FashionMnist, Split } from '../data/fashion.js';
 import { GpuDataset } from '../data/gpu-dataset.js';
@@ -22,7 +21,8 @@ import { resolveAugment } from '../data/augment-params.js';
 import { VicregModel, featureSizes, gridWindow } from '../nn/model.js';
 import { Lars } from '../optim/lars.js';
 import { learningRate, peakLr } from '../optim/schedule.js';
-import { vicregOp, type VicregTerms } from '../vicreg/loss.js';
+import type { VicregTerms } from '../vicreg/loss.js';
+import { TrainStep } from './step.js';
 import { writeNpy } from '../io/npy.js';
 import { makeDirs, writeFileAtomic } from '../io/file-write.js';
 import { writeReport } from '../report/index.js';
@@ -345,7 +345,8 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
     }
 
     // ------------------------------------------------------------ the hot loop
-    const seed = Tensor.from(gpu, new Float32Array([1, 0, 0, 0, 0]), [5]);
+    const lossOpts = { lambda: cfg.lambda, mu: cfg.mu, nu: cfg.nu, convention: 'official' as const };
+    const trainStep = new TrainStep(gpu, model, optim, trainDs, lossOpts);
     // Set by a read-back callback (divergence, or a metrics write that failed); the loop stops on it.
     let failure: Error | null = null;
     const reads: Promise<void>[] = [];
@@ -353,7 +354,6 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
     let window = { time: performance.now(), step };
     let ips = 0;
     let trainT = performance.now();
-    const lossOpts = { lambda: cfg.lambda, mu: cfg.mu, nu: cfg.nu, convention: 'official' as const };
     const drain = async () => {
       await Promise.all(reads.splice(0));
       if (prevDone) await prevDone;
@@ -372,25 +372,8 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
       if (stop.requested || (o.stopAfterStep !== undefined && step >= o.stopAfterStep) || failure) break;
       const s = step;
       const lr = learningRate(s, sched);
-      const tape = new Tape(gpu);
-      tape.watch(...params);
-      const { view1, view2 } = trainDs.batch(s);
-      const z1 = model.expand(tape, model.encode(tape, view1, true), true);
-      const z2 = model.expand(tape, model.encode(tape, view2, true), true);
-      const loss = vicregOp(tape, z1, z2, lossOpts);
-      tape.backward(loss.terms, seed);
-      optim.step(lr);
       const wantRead = (s + 1) % cfg.logEvery === 0 || s === totalSteps - 1 || !!o.onLoss;
-      let copy: Tensor | null = null;
-      if (wantRead) {
-        copy = Tensor.empty(gpu, [5]);
-        gpu.copy(loss.terms.buffer, 0, copy.buffer, 0, 20);
-      }
-      tape.dispose();
-      view1.release();
-      view2.release();
-      optim.zeroGrad();
-      gpu.flush();
+      const copy = trainStep.run(s, lr, wantRead);
       if (copy) {
         const c = copy;
         const epoch = trainDs.epochOf(s);
@@ -447,7 +430,7 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
       }
     }
     await drain();
-    seed.release();
+    trainStep.release();
     if (step % spe !== 0) pauseClock();
 
     if (step < totalSteps) {
