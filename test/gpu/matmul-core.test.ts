@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { testGpu, randn, relMaxErr } from '../helpers/gpu.js';
+import { testGpu, randn } from '../helpers/gpu.js';
+import { expectClose } from '../helpers/check.js';
 import { Tensor } from '../../src/tensor.js';
 import { matmul } from '../../src/ops/matmul.js';
 import { matmulRef as refMatmul } from '../ref/linear.js';
@@ -15,7 +16,7 @@ describe('matmul core', () => {
         const A = Tensor.from(gpu, a, tA ? [K, M] : [M, K]);
         const B = Tensor.from(gpu, b, tB ? [N, K] : [K, N]);
         const C = matmul(gpu, A, B, { transA: tA, transB: tB });
-        expect(relMaxErr(await C.read(), refMatmul(a, b, M, N, K, tA, tB))).toBeLessThan(1e-5);
+        expectClose(await C.read(), refMatmul(a, b, M, N, K, tA, tB), 1e-5, 'C');
         [A, B, C].forEach((t) => t.release());
       });
 
@@ -27,6 +28,6 @@ describe('matmul core', () => {
     const bias = randn(N, 3);
     const C = matmul(gpu, Tensor.from(gpu, a, [M, K]), Tensor.from(gpu, b, [K, N]), { bias: Tensor.from(gpu, bias, [N]), relu: true });
     const ref = refMatmul(a, b, M, N, K, false, false).map((v, i) => Math.max(0, v + bias[i % N]!));
-    expect(relMaxErr(await C.read(), ref)).toBeLessThan(1e-5);
+    expectClose(await C.read(), ref, 1e-5, 'C');
   });
 });

@@ -1,9 +1,18 @@
-import { createGpu, type Gpu } from '../../src/gpu/device.js';
+import { createGpu, type Gpu, type Tuning } from '../../src/gpu/device.js';
 
 let gpu: Promise<Gpu> | null = null;
-/** One device per test file (vitest forks a process per file). */
+/** One device per test file (vitest forks a process per file), in VICREG_TUNING's family. */
 export function testGpu(): Promise<Gpu> {
   return (gpu ??= createGpu());
+}
+
+const tuned = new Map<Tuning, Promise<Gpu>>();
+/** A device pinned to one kernel family whatever VICREG_TUNING says (tests of one family). */
+export function tunedGpu(tuning: Tuning): Promise<Gpu> {
+  let g = tuned.get(tuning);
+  // The file's own device when it already has this tuning (one device instead of two).
+  if (!g) tuned.set(tuning, (g = testGpu().then((base) => (base.tuning === tuning ? base : createGpu({ tuning })))));
+  return g;
 }
 
 /** Deterministic pseudo-random floats in [-1, 1) (mulberry32), for test inputs. */
@@ -20,13 +29,5 @@ export function randn(n: number, seed = 1, scale = 1): Float32Array {
   return out;
 }
 
-/** max |a - b| / max |b| */
-export function relMaxErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num = Math.max(num, Math.abs(a[i]! - b[i]!));
-    den = Math.max(den, Math.abs(b[i]!));
-  }
-  return den === 0 ? num : num / den;
-}
+// The comparison helpers live in check.ts (the shared op-test harness).
+export { relMaxErr } from './check.js';

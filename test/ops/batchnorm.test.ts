@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { testGpu, randn, relMaxErr } from '../helpers/gpu.js';
+import { testGpu, randn } from '../helpers/gpu.js';
+import { expectClose, fdGrad } from '../helpers/check.js';
 import { Tensor } from '../../src/tensor.js';
 import { Tape } from '../../src/tape.js';
 import { batchNorm } from '../../src/ops/batchnorm.js';
@@ -34,12 +35,12 @@ async function check(shape: number[], o: { training: boolean; relu: boolean }, s
   tape.backward(y, seedT);
   const ref = bnForwardRef(x, n, c, s, gamma, beta, rm, rv, o);
   const bref = bnBackwardRef(x, dy, n, c, s, gamma, beta, rm, rv, o);
-  expect(relMaxErr(await y.read(), ref.y)).toBeLessThan(TOL);
-  expect(relMaxErr(await tx.grad!.read(), bref.dx)).toBeLessThan(TOL);
-  expect(relMaxErr(await bn.weight.grad!.read(), bref.dgamma)).toBeLessThan(TOL);
-  expect(relMaxErr(await bn.bias.grad!.read(), bref.dbeta)).toBeLessThan(TOL);
-  expect(relMaxErr(await bn.runningMean.read(), ref.runningMean)).toBeLessThan(TOL);
-  expect(relMaxErr(await bn.runningVar.read(), ref.runningVar)).toBeLessThan(TOL);
+  expectClose(await y.read(), ref.y, TOL, 'y');
+  expectClose(await tx.grad!.read(), bref.dx, TOL, 'tx.grad');
+  expectClose(await bn.weight.grad!.read(), bref.dgamma, TOL, 'bn.weight.grad');
+  expectClose(await bn.bias.grad!.read(), bref.dbeta, TOL, 'bn.bias.grad');
+  expectClose(await bn.runningMean.read(), ref.runningMean, TOL, 'bn.runningMean');
+  expectClose(await bn.runningVar.read(), ref.runningVar, TOL, 'bn.runningVar');
   tape.dispose();
   for (const t of [tx, seedT, bn.weight, bn.bias, bn.runningMean, bn.runningVar, tx.grad!, bn.weight.grad!, bn.bias.grad!]) t.release();
   await gpu.checkErrors();
@@ -60,20 +61,10 @@ describe('batch norm reference', () => {
         const loss = (xx: number[], g: number[], b: number[]) =>
           bnForwardRef(xx, n, c, s, g, b, rm, rv, o).y.reduce((a, v, i) => a + v * dy[i]!, 0);
         const an = bnBackwardRef(x, dy, n, c, s, gamma, beta, rm, rv, o);
-        const h = 1e-6;
-        const fd = (arr: number[], i: number, f: () => number) => {
-          const v = arr[i]!;
-          arr[i] = v + h;
-          const up = f();
-          arr[i] = v - h;
-          const dn = f();
-          arr[i] = v;
-          return (up - dn) / (2 * h);
-        };
         const L = () => loss(x, gamma, beta);
-        expect(relMaxErr(x.map((_, i) => fd(x, i, L)), an.dx)).toBeLessThan(1e-5);
-        expect(relMaxErr(gamma.map((_, i) => fd(gamma, i, L)), an.dgamma)).toBeLessThan(1e-5);
-        expect(relMaxErr(beta.map((_, i) => fd(beta, i, L)), an.dbeta)).toBeLessThan(1e-5);
+        expectClose(fdGrad(x, L), an.dx, 1e-5, 'dx vs central differences');
+        expectClose(fdGrad(gamma, L), an.dgamma, 1e-5, 'dgamma vs central differences');
+        expectClose(fdGrad(beta, L), an.dbeta, 1e-5, 'dbeta vs central differences');
       }
     }
   });
@@ -119,8 +110,8 @@ describe('batch norm on the GPU', () => {
       rv = ref.runningVar;
       tx.release();
     }
-    expect(relMaxErr(await bn.runningMean.read(), rm)).toBeLessThan(TOL);
-    expect(relMaxErr(await bn.runningVar.read(), rv)).toBeLessThan(TOL);
+    expectClose(await bn.runningMean.read(), rm, TOL, 'bn.runningMean');
+    expectClose(await bn.runningVar.read(), rv, TOL, 'bn.runningVar');
     for (const t of Object.values(bn)) t.release();
   });
 });

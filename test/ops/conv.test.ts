@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { randn, relMaxErr, testGpu } from '../helpers/gpu.js';
+import { randn, testGpu } from '../helpers/gpu.js';
+import { expectClose, fdGrad, pick } from '../helpers/check.js';
 import { Tensor } from '../../src/tensor.js';
 import { Tape } from '../../src/tape.js';
 import { conv2d, conv2dForward, conv2dInputGrad, conv2dWeightGrad } from '../../src/ops/conv.js';
@@ -17,19 +18,10 @@ describe('conv reference (finite differences)', () => {
     const gy = Array.from(randn(s.nb * s.cout * oh * ow, 4));
     const f = (xx: number[], ww: number[], bb: number[]) => convForwardRef(s, xx, ww, bb).reduce((a, v, i) => a + v * gy[i]!, 0);
     const { dx, dw, db } = convBackwardRef(s, x, w, gy);
-    const h = 1e-6;
-    const fd = (arr: number[], i: number, call: () => number) => {
-      const v = arr[i]!;
-      arr[i] = v + h;
-      const p = call();
-      arr[i] = v - h;
-      const m = call();
-      arr[i] = v;
-      return (p - m) / (2 * h);
-    };
-    for (const i of [0, 7, 19, x.length - 1]) expect(fd(x, i, () => f(x, w, b))).toBeCloseTo(dx[i]!, 6);
-    for (const i of [0, 5, w.length - 1]) expect(fd(w, i, () => f(x, w, b))).toBeCloseTo(dw[i]!, 6);
-    for (const i of [0, 2]) expect(fd(b, i, () => f(x, w, b))).toBeCloseTo(db[i]!, 6);
+    const L = () => f(x, w, b);
+    // abs 5e-7: what toBeCloseTo(v, 6) allowed per element
+    for (const [arr, grad, idx, what] of [[x, dx, [0, 7, 19, x.length - 1], 'dx'], [w, dw, [0, 5, w.length - 1], 'dw'], [b, db, [0, 2], 'db']] as const)
+      expectClose(fdGrad(arr as number[], L, 1e-6, idx), pick(grad, idx), { abs: 5e-7 }, `${what} vs central differences`);
   });
 });
 
@@ -56,10 +48,10 @@ describe(`conv2d (${algo}) on the GPU vs float64 reference`, () => {
       const { dW, db } = conv2dWeightGrad(gpu, GY, X, W.shape, true, o);
       const ref = convBackwardRef(s, x, w, gy);
       expect(Y.shape).toEqual([s.nb, s.cout, oh, ow]);
-      expect(relMaxErr(await Y.read(), convForwardRef(s, x, w, b))).toBeLessThan(TOL);
-      expect(relMaxErr(await DX.read(), ref.dx)).toBeLessThan(TOL);
-      expect(relMaxErr(await dW.read(), ref.dw)).toBeLessThan(TOL);
-      expect(relMaxErr(await db!.read(), ref.db)).toBeLessThan(TOL);
+      expectClose(await Y.read(), convForwardRef(s, x, w, b), TOL, 'Y');
+      expectClose(await DX.read(), ref.dx, TOL, 'DX');
+      expectClose(await dW.read(), ref.dw, TOL, 'dW');
+      expectClose(await db!.read(), ref.db, TOL, 'db');
       [X, W, B, GY, Y, DX, dW, db!].forEach((t) => t.release());
     });
 
@@ -74,8 +66,8 @@ describe(`conv2d (${algo}) on the GPU vs float64 reference`, () => {
     const ref = convBackwardRef(s, x, new Float32Array(s.cout * s.cin * 9), gy);
     for (const [bias, splits] of [[true, 3], [false, 2], [false, 1]] as const) {
       const { dW, db } = conv2dWeightGrad(gpu, GY, X, [s.cout, s.cin, 3, 3], bias, { padding: 1, splits, algo });
-      expect(relMaxErr(await dW.read(), ref.dw)).toBeLessThan(TOL);
-      if (bias) expect(relMaxErr(await db!.read(), ref.db)).toBeLessThan(TOL);
+      expectClose(await dW.read(), ref.dw, TOL, 'dW');
+      if (bias) expectClose(await db!.read(), ref.db, TOL, 'db');
       else expect(db).toBeNull();
     }
   });
@@ -95,9 +87,9 @@ describe(`conv2d (${algo}) on the GPU vs float64 reference`, () => {
     const Y = conv2d(tape, X, W, B, { stride: 2, padding: 1, algo });
     tape.backward(Y, Tensor.from(gpu, gy, Y.shape));
     const ref = convBackwardRef(s, x, w, gy);
-    expect(relMaxErr(await W.grad!.read(), ref.dw)).toBeLessThan(TOL);
-    expect(relMaxErr(await B.grad!.read(), ref.db)).toBeLessThan(TOL);
-    expect(relMaxErr(await X.grad!.read(), ref.dx)).toBeLessThan(TOL);
+    expectClose(await W.grad!.read(), ref.dw, TOL, 'W.grad');
+    expectClose(await B.grad!.read(), ref.db, TOL, 'B.grad');
+    expectClose(await X.grad!.read(), ref.dx, TOL, 'X.grad');
   });
 });
 
@@ -123,10 +115,10 @@ describe('conv2d im2col path: image chunks and K-splits', () => {
       expect(gpu.dispatchCount - before).toBe(6); // 3 chunks x (im2col + GEMM)
       const DX = conv2dInputGrad(gpu, GY, W, X.shape, o);
       const { dW, db } = conv2dWeightGrad(gpu, GY, X, W.shape, true, o);
-      expect(relMaxErr(await Y.read(), convForwardRef(s, x, w, b))).toBeLessThan(TOL);
-      expect(relMaxErr(await DX.read(), ref.dx)).toBeLessThan(TOL);
-      expect(relMaxErr(await dW.read(), ref.dw)).toBeLessThan(TOL);
-      expect(relMaxErr(await db!.read(), ref.db)).toBeLessThan(TOL);
+      expectClose(await Y.read(), convForwardRef(s, x, w, b), TOL, 'Y');
+      expectClose(await DX.read(), ref.dx, TOL, 'DX');
+      expectClose(await dW.read(), ref.dw, TOL, 'dW');
+      expectClose(await db!.read(), ref.db, TOL, 'db');
       [Y, DX, dW, db!].forEach((t) => t.release());
     }
   });

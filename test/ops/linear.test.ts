@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { randn, relMaxErr, testGpu } from '../helpers/gpu.js';
+import { randn, testGpu } from '../helpers/gpu.js';
+import { expectClose, fdGrad, pick } from '../helpers/check.js';
 import { Tensor } from '../../src/tensor.js';
 import { Tape } from '../../src/tape.js';
 import { linear, linearForward, linearInputGrad, linearWeightGrad } from '../../src/ops/linear.js';
@@ -17,19 +18,10 @@ describe('linear reference (finite differences)', () => {
     const f = () => linearForwardRef(x, w, b, batch, nin, nout, true).reduce((a, v, i) => a + v * gy[i]!, 0);
     const y = linearForwardRef(x, w, b, batch, nin, nout, true);
     const { dx, dw, db } = linearBackwardRef(x, w, gy, y, batch, nin, nout);
-    const h = 1e-6;
-    const fd = (arr: number[], i: number) => {
-      const v = arr[i]!;
-      arr[i] = v + h;
-      const p = f();
-      arr[i] = v - h;
-      const m = f();
-      arr[i] = v;
-      return (p - m) / (2 * h);
-    };
-    for (let i = 0; i < x.length; i += 3) expect(fd(x, i)).toBeCloseTo(dx[i]!, 6);
-    for (let i = 0; i < w.length; i += 4) expect(fd(w, i)).toBeCloseTo(dw[i]!, 6);
-    for (let i = 0; i < b.length; i++) expect(fd(b, i)).toBeCloseTo(db[i]!, 6);
+    const every = (n: number, step: number) => Array.from({ length: Math.ceil(n / step) }, (_, i) => i * step);
+    // abs 5e-7: what toBeCloseTo(v, 6) allowed per element
+    for (const [arr, grad, idx, what] of [[x, dx, every(x.length, 3), 'dx'], [w, dw, every(w.length, 4), 'dw'], [b, db, every(b.length, 1), 'db']] as const)
+      expectClose(fdGrad(arr, f, 1e-6, idx), pick(grad, idx), { abs: 5e-7 }, `${what} vs central differences`);
   });
 });
 
@@ -51,15 +43,15 @@ describe('linear on the GPU vs float64 reference', () => {
           const GY = Tensor.from(gpu, gy, [batch, nout]);
           const Y = linearForward(gpu, X, W, B, { relu });
           const yRef = linearForwardRef(x, w, b, batch, nin, nout, relu);
-          expect(relMaxErr(await Y.read(), yRef)).toBeLessThan(TOL);
+          expectClose(await Y.read(), yRef, TOL, 'Y');
           const mask = relu ? Y : undefined;
           const DX = linearInputGrad(gpu, GY, W, mask);
           const { dW, db } = linearWeightGrad(gpu, GY, X, nout, bias, mask);
           // The mask is where the GPU's y > 0; use the same y for the reference.
           const ref = linearBackwardRef(x, w, gy, relu ? await Y.read() : null, batch, nin, nout);
-          expect(relMaxErr(await DX.read(), ref.dx)).toBeLessThan(TOL);
-          expect(relMaxErr(await dW.read(), ref.dw)).toBeLessThan(TOL);
-          if (bias) expect(relMaxErr(await db!.read(), ref.db)).toBeLessThan(TOL);
+          expectClose(await DX.read(), ref.dx, TOL, 'DX');
+          expectClose(await dW.read(), ref.dw, TOL, 'dW');
+          if (bias) expectClose(await db!.read(), ref.db, TOL, 'db');
           else expect(db).toBeNull();
           [X, W, GY, Y, DX, dW].forEach((t) => t.release());
           B?.release();
@@ -86,9 +78,9 @@ describe('linear on the GPU vs float64 reference', () => {
     const h = await H.read();
     const r2 = linearBackwardRef(h, w2, gy, null, batch, nh, nout);
     const r1 = linearBackwardRef(x, w1, r2.dx, h, batch, nin, nh);
-    expect(relMaxErr(await W2.grad!.read(), r2.dw)).toBeLessThan(TOL);
-    expect(relMaxErr(await W1.grad!.read(), r1.dw)).toBeLessThan(TOL);
-    expect(relMaxErr(await B1.grad!.read(), r1.db)).toBeLessThan(TOL);
+    expectClose(await W2.grad!.read(), r2.dw, TOL, 'W2.grad');
+    expectClose(await W1.grad!.read(), r1.dw, TOL, 'W1.grad');
+    expectClose(await B1.grad!.read(), r1.db, TOL, 'B1.grad');
     expect(X.grad).toBeNull();
   });
 });

@@ -1,12 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { randn, relMaxErr, testGpu } from '../helpers/gpu.js';
+import { randn, testGpu, tunedGpu } from '../helpers/gpu.js';
+import { expectClose } from '../helpers/check.js';
 import { Tensor } from '../../src/tensor.js';
 import { matmul } from '../../src/ops/matmul.js';
 import { CPU_TILES, DEFAULT_TILES, cpuTilesFor, matmulTiles } from '../../src/ops/matmul-core.js';
 import { matmulRef } from '../ref/linear.js';
 
 // Both core loops run on any adapter: the CPU loop (matmulTiles on lavapipe) and the
-// shared-memory GPU loop, on shapes that are multiples of no tile.
+// shared-memory GPU loop, on shapes that are multiples of no tile. The tests that name their
+// tiles run on a CPU-tuned device in both families (same kernels, so the VICREG_TUNING=gpu run
+// hits the shader cache; the CPU loop without subgroups is test/gpu/tuning.test.ts's); only
+// the adapter-tiles test follows VICREG_TUNING.
 describe('matmul: both core loops vs float64 reference', () => {
   const variants = [
     ['cpu', CPU_TILES],
@@ -16,13 +20,13 @@ describe('matmul: both core loops vs float64 reference', () => {
     for (const [M, N, K] of [[3, 5, 7], [17, 129, 33], [70, 131, 300]] as const)
       for (const [tA, tB] of [[false, false], [true, true]] as const)
         it(`${label} tiles ${M}x${N}x${K} transA=${tA} transB=${tB}`, async () => {
-          const gpu = await testGpu();
+          const gpu = await tunedGpu('cpu');
           const a = randn(M * K, M + K);
           const b = randn(K * N, N + 7);
           const A = Tensor.from(gpu, a, tA ? [K, M] : [M, K]);
           const B = Tensor.from(gpu, b, tB ? [N, K] : [K, N]);
           const C = matmul(gpu, A, B, { transA: tA, transB: tB, tiles });
-          expect(relMaxErr(await C.read(), matmulRef(a, b, M, N, K, tA, tB))).toBeLessThan(1e-5);
+          expectClose(await C.read(), matmulRef(a, b, M, N, K, tA, tB), 1e-5, 'C');
           [A, B, C].forEach((t) => t.release());
         });
 
@@ -36,17 +40,17 @@ describe('matmul: both core loops vs float64 reference', () => {
     const got = await C.read();
     for (let i = 0; i < batch; i++) {
       const ref = matmulRef(a.subarray(i * M * K, (i + 1) * M * K), b, M, N, K).map((v, j) => Math.max(0, v + bias[j % N]!));
-      expect(relMaxErr(got.subarray(i * M * N, (i + 1) * M * N), ref)).toBeLessThan(1e-5);
+      expectClose(got.subarray(i * M * N, (i + 1) * M * N), ref, 1e-5);
     }
   });
 
   it('full CPU tiles take the unchecked path (exact multiples)', async () => {
-    const gpu = await testGpu();
+    const gpu = await tunedGpu('cpu');
     const [M, N, K] = [CPU_TILES.TILE_M * 2, CPU_TILES.TILE_N, 40];
     const a = randn(M * K, 5);
     const b = randn(K * N, 6);
     const C = matmul(gpu, Tensor.from(gpu, a, [M, K]), Tensor.from(gpu, b, [K, N]), { tiles: CPU_TILES });
-    expect(relMaxErr(await C.read(), matmulRef(a, b, M, N, K))).toBeLessThan(1e-5);
+    expectClose(await C.read(), matmulRef(a, b, M, N, K), 1e-5, 'C');
   });
 
   // The CPU loop's vec4 hooks (VEC_A / VEC_B) run on full tiles when an operand's leading
@@ -55,13 +59,13 @@ describe('matmul: both core loops vs float64 reference', () => {
   for (const [M, N, K] of [[40, 260, 44], [40, 260, 47], [36, 258, 45], [48, 256, 4], [16, 128, 9]] as const)
     for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]] as const)
       it(`CPU tiles, vector hooks ${M}x${N}x${K} transA=${tA} transB=${tB}`, async () => {
-        const gpu = await testGpu();
+        const gpu = await tunedGpu('cpu');
         const a = randn(M * K, M + 3 * K);
         const b = randn(K * N, N + 11);
         const A = Tensor.from(gpu, a, tA ? [K, M] : [M, K]);
         const B = Tensor.from(gpu, b, tB ? [N, K] : [K, N]);
         const C = matmul(gpu, A, B, { transA: tA, transB: tB, tiles: CPU_TILES });
-        expect(relMaxErr(await C.read(), matmulRef(a, b, M, N, K, tA, tB))).toBeLessThan(1e-5);
+        expectClose(await C.read(), matmulRef(a, b, M, N, K, tA, tB), 1e-5, 'C');
         [A, B, C].forEach((t) => t.release());
       });
 
@@ -72,18 +76,18 @@ describe('matmul: both core loops vs float64 reference', () => {
   // (one transpose mix per width: each specialisation costs a cold compile)
   for (const [M, N, K, tA, tB] of [[24, 25, 52, false, false], [20, 45, 12, true, true], [64, 288, 36, false, true]] as const)
     it(`CPU tiles ${cpuTilesFor(N).TILE_N} wide, ${M}x${N}x${K} transA=${tA} transB=${tB}`, async () => {
-      const gpu = await testGpu();
+      const gpu = await tunedGpu('cpu');
       const a = randn(M * K, 5 * M + K);
       const b = randn(K * N, N + 7);
       const A = Tensor.from(gpu, a, tA ? [K, M] : [M, K]);
       const B = Tensor.from(gpu, b, tB ? [N, K] : [K, N]);
       const C = matmul(gpu, A, B, { transA: tA, transB: tB, tiles: cpuTilesFor(N) });
-      expect(relMaxErr(await C.read(), matmulRef(a, b, M, N, K, tA, tB))).toBeLessThan(1e-5);
+      expectClose(await C.read(), matmulRef(a, b, M, N, K, tA, tB), 1e-5, 'C');
       [A, B, C].forEach((t) => t.release());
     });
 
   it('CPU tiles, vector hooks, batched A with batched and shared B', async () => {
-    const gpu = await testGpu();
+    const gpu = await tunedGpu('cpu');
     const [batch, M, N, K] = [3, 32, 256, 20];
     const a = randn(batch * M * K, 8);
     const b = randn(batch * K * N, 9);
@@ -93,7 +97,7 @@ describe('matmul: both core loops vs float64 reference', () => {
       const got = await C.read();
       for (let i = 0; i < batch; i++) {
         const bi = shared ? bb : b.subarray(i * K * N, (i + 1) * K * N);
-        expect(relMaxErr(got.subarray(i * M * N, (i + 1) * M * N), matmulRef(a.subarray(i * M * K, (i + 1) * M * K), bi, M, N, K))).toBeLessThan(1e-5);
+        expectClose(got.subarray(i * M * N, (i + 1) * M * N), matmulRef(a.subarray(i * M * K, (i + 1) * M * K), bi, M, N, K), 1e-5);
       }
     }
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { testGpu, randn, relMaxErr } from '../helpers/gpu.js';
+import { testGpu, randn } from '../helpers/gpu.js';
+import { dot, expectClose, fdGrad } from '../helpers/check.js';
 import { Tensor } from '../../src/tensor.js';
 import { Tape } from '../../src/tape.js';
 import { avgPool2d, globalAvgPool, maxPool2d } from '../../src/ops/pool.js';
@@ -7,17 +8,6 @@ import * as ref from '../ref/pool.js';
 
 const TOL = 1e-4;
 
-function fdGrad(x: number[], f: (x: number[]) => number, h = 1e-6): number[] {
-  return x.map((v, i) => {
-    x[i] = v + h;
-    const up = f(x);
-    x[i] = v - h;
-    const dn = f(x);
-    x[i] = v;
-    return (up - dn) / (2 * h);
-  });
-}
-const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((s, v, i) => s + v * b[i]!, 0);
 
 describe('pool references', () => {
   const [nc, h, w] = [2, 5, 6];
@@ -26,21 +16,21 @@ describe('pool references', () => {
     for (const [k, s] of [[2, 2], [3, 2], [3, 1], [2, 3]] as const) {
       const { oh, ow } = ref.maxPoolRef(x, nc, h, w, k, s);
       const dy = randn(nc * oh * ow, 6);
-      const fd = fdGrad(x, (xx) => dot(ref.maxPoolRef(xx, nc, h, w, k, s).y, dy));
-      expect(relMaxErr(ref.maxPoolBackwardRef(x, dy, nc, h, w, k, s), fd)).toBeLessThan(1e-6);
+      const fd = fdGrad(x, () => dot(ref.maxPoolRef(x, nc, h, w, k, s).y, dy));
+      expectClose(ref.maxPoolBackwardRef(x, dy, nc, h, w, k, s), fd, 1e-6);
     }
   });
   it('avg pool backward matches finite differences', () => {
     for (const [k, s] of [[2, 2], [3, 2], [3, 1]] as const) {
       const dy = randn(nc * ref.poolOut(h, k, s) * ref.poolOut(w, k, s), 7);
-      const fd = fdGrad(x, (xx) => dot(ref.avgPoolRef(xx, nc, h, w, k, s), dy));
-      expect(relMaxErr(ref.avgPoolBackwardRef(dy, nc, h, w, k, s), fd)).toBeLessThan(1e-6);
+      const fd = fdGrad(x, () => dot(ref.avgPoolRef(x, nc, h, w, k, s), dy));
+      expectClose(ref.avgPoolBackwardRef(dy, nc, h, w, k, s), fd, 1e-6);
     }
   });
   it('global avg pool backward matches finite differences', () => {
     const dy = randn(nc, 8);
-    const fd = fdGrad(x, (xx) => dot(ref.globalAvgPoolRef(xx, nc, h * w), dy));
-    expect(relMaxErr(ref.globalAvgPoolBackwardRef(dy, nc, h * w), fd)).toBeLessThan(1e-6);
+    const fd = fdGrad(x, () => dot(ref.globalAvgPoolRef(x, nc, h * w), dy));
+    expectClose(ref.globalAvgPoolBackwardRef(dy, nc, h * w), fd, 1e-6);
   });
 });
 
@@ -61,8 +51,8 @@ async function run(
   tape.backward(y, seedT);
   const e = expected(x, dy);
   expect(y.size).toBe(e.y.length);
-  expect(relMaxErr(await y.read(), e.y)).toBeLessThan(TOL);
-  expect(relMaxErr(await tx.grad!.read(), e.dx)).toBeLessThan(TOL);
+  expectClose(await y.read(), e.y, TOL, 'y');
+  expectClose(await tx.grad!.read(), e.dx, TOL, 'tx.grad');
   tape.dispose();
   for (const t of [tx, seedT, tx.grad!]) t.release();
   await gpu.checkErrors();

@@ -4,7 +4,8 @@
  * the reference update.
  */
 import { describe, expect, it } from 'vitest';
-import { testGpu, randn, relMaxErr } from '../helpers/gpu.js';
+import { testGpu, randn } from '../helpers/gpu.js';
+import { expectClose } from '../helpers/check.js';
 import { Tensor } from '../../src/tensor.js';
 import { Tape } from '../../src/tape.js';
 import { VicregModel, gridWindow, type ModelConfig } from '../../src/nn/model.js';
@@ -15,8 +16,6 @@ import { larsStepRef } from '../ref/optim.js';
 // Two conv+BN+ReLU blocks (the first strided, the second pooled), global pool, a two-layer MLP head with BN.
 const CFG: ModelConfig = { inChannels: 1, conv: [[4, 3, 2, false], [6, 3, 1, true]], expander: [10, 7] };
 const NB = 5;
-const maxAbs = (a: ArrayLike<number>) => Array.from(a).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-const absMaxErr = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
 const S = 9;
 
 describe('VicregModel vs float64 reference', () => {
@@ -64,8 +63,8 @@ describe('VicregModel vs float64 reference', () => {
 
     const ref = netForwardRef(x, NB, 1, S, S, convs, lins, grid);
     expect(model.reprDim).toBe(grid ? 24 : 6);
-    expect(relMaxErr(await repr.read(), ref.repr)).toBeLessThan(1e-4);
-    expect(relMaxErr(await z.read(), ref.z)).toBeLessThan(1e-4);
+    expectClose(await repr.read(), ref.repr, 1e-4, 'repr');
+    expectClose(await z.read(), ref.z, 1e-4, 'z');
     const grads = netBackwardRef(ref, dz, convs, lins);
     const names = model.named().filter((n) => !/running/.test(n.name));
     expect(names.map((n) => n.t)).toEqual(params);
@@ -75,8 +74,7 @@ describe('VicregModel vs float64 reference', () => {
       const g = await n.t.grad!.read();
       gpuGrads.set(n.name, g);
       // A bias followed by BN has an exact zero gradient: compare it on an absolute scale.
-      const err = absMaxErr(g, grads.get(n.name)!) / Math.max(maxAbs(grads.get(n.name)!), 1e-2);
-      expect(err, n.name).toBeLessThan(2e-3);
+      expectClose(g, grads.get(n.name)!, { rel: 2e-3, floor: 1e-2 }, n.name);
     }
     tape.dispose();
 
@@ -95,7 +93,7 @@ describe('VicregModel vs float64 reference', () => {
       const dGpu = after.map((v, i) => v - p0[i]!);
       const dRef = r.p.map((v, i) => v - p0[i]!);
       // Floor: float32 rounding of p + delta when the delta is tiny (a bias before BN).
-      expect(absMaxErr(dGpu, dRef) / Math.max(maxAbs(dRef), 1e-4), `${n.name} update`).toBeLessThan(5e-3);
+      expectClose(dGpu, dRef, { rel: 5e-3, floor: 1e-4 }, `${n.name} update`);
     }
     lars.dispose();
     for (const t of [X, DZ]) t.release();

@@ -1,6 +1,7 @@
 // The fused GPU loss against the float64 reference, for both forms and both conventions.
 import { describe, expect, it } from 'vitest';
-import { testGpu, randn, relMaxErr } from '../helpers/gpu.js';
+import { testGpu, randn } from '../helpers/gpu.js';
+import { expectClose, expectRel } from '../helpers/check.js';
 import { vicregRef, fixedVector, type RefResult } from '../ref/vicreg.js';
 import { Tensor } from '../../src/tensor.js';
 import { vicregLoss, vicregLossHost, chooseForm } from '../../src/vicreg/loss.js';
@@ -19,8 +20,6 @@ function views(n: number, d: number, seed: number): { z1: Float32Array; z2: Floa
   return { z1, z2 };
 }
 
-const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
-
 const SHAPES: Array<[number, number]> = [[2, 1], [2, 2], [3, 5], [8, 4], [17, 33], [64, 512], [1024, 256], [1000, 300], [130, 260], [256, 2048]];
 
 describe('fused VICReg loss on the GPU', () => {
@@ -33,19 +32,22 @@ describe('fused VICReg loss on the GPU', () => {
     };
     for (const convention of ['official', 'paper'] as const)
       for (const form of ['cov', 'gram'] as const)
-        it(`(${n}, ${d}) ${form} ${convention}`, async () => {
+        it(`(${n}, ${d}) ${form} ${convention}`, async (ctx) => {
           const gpu = await testGpu();
+          // The shared-memory loop on a CPU adapter (barriers are coroutine switches) takes
+          // ~100 s for the 2048 x 2048 products; the other shapes cover the same kernels.
+          if (gpu.tuning === 'gpu' && gpu.isSoftware && form === 'cov' && d >= 2048) ctx.skip();
           const r = ref(convention);
           const got = await vicregLossHost(gpu, z1, z2, n, d, { convention, form });
           expect(got.form).toBe(form);
-          expect(rel(got.loss, r.loss)).toBeLessThan(1e-4);
-          expect(rel(got.invariance, r.invariance)).toBeLessThan(1e-4);
+          expectRel(got.loss, r.loss, 1e-4, 'loss');
+          expectRel(got.invariance, r.invariance, 1e-4, 'invariance');
           // The variance term can be exactly 0 when every column's std is above γ.
-          if (r.variance > 1e-6) expect(rel(got.variance, r.variance)).toBeLessThan(1e-4);
+          if (r.variance > 1e-6) expectRel(got.variance, r.variance, 1e-4, 'variance');
           else expect(Math.abs(got.variance)).toBeLessThan(1e-6);
-          expect(rel(got.covariance, r.covariance)).toBeLessThan(1e-4);
-          expect(relMaxErr(got.gradZ1, r.g1)).toBeLessThan(1e-3);
-          expect(relMaxErr(got.gradZ2, r.g2)).toBeLessThan(1e-3);
+          expectRel(got.covariance, r.covariance, 1e-4, 'covariance');
+          expectClose(got.gradZ1, r.g1, 1e-3, 'gradZ1');
+          expectClose(got.gradZ2, r.g2, 1e-3, 'gradZ2');
         });
   }
 
@@ -54,10 +56,10 @@ describe('fused VICReg loss on the GPU', () => {
     const { a, b } = fixedVector();
     for (const form of ['cov', 'gram'] as const) {
       const got = await vicregLossHost(gpu, a, b, 8, 4, { form });
-      expect(rel(got.loss, 9.231594724112)).toBeLessThan(1e-5);
-      expect(rel(got.invariance, 0.046767574516)).toBeLessThan(1e-5);
-      expect(rel(got.variance, 0.266035889544)).toBeLessThan(1e-5);
-      expect(rel(got.covariance, 1.411508122613)).toBeLessThan(1e-5);
+      expectRel(got.loss, 9.231594724112, 1e-5, 'loss');
+      expectRel(got.invariance, 0.046767574516, 1e-5, 'invariance');
+      expectRel(got.variance, 0.266035889544, 1e-5, 'variance');
+      expectRel(got.covariance, 1.411508122613, 1e-5, 'covariance');
     }
   });
 
@@ -79,7 +81,7 @@ describe('fused VICReg loss on the GPU', () => {
     expect(gpu.dispatchCount - before.dispatches).toBe(4);
     const terms = await res.read();
     expect(gpu.submitCount).toBe(before.submits + 1);
-    expect(rel(terms.loss, vicregRef(z1, z2, 17, 33).loss)).toBeLessThan(1e-4);
+    expectRel(terms.loss, vicregRef(z1, z2, 17, 33).loss, 1e-4, 'loss');
     res.release();
   });
 });
