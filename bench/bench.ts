@@ -9,6 +9,7 @@ const BENCHES: Record<string, { about: string; run: (args: string[]) => Promise<
   conv: { about: 'conv2d forward / input grad / weight grad vs the same-size matmul and tfjs', run: async (a) => (await import('./conv.js')).runConvBench(a) },
   peak: { about: "the adapter's reachable FMA throughput", run: async (a) => (await import('./matmul.js')).runPeakBench(a) },
   loss: { about: 'VICReg loss and gradients', run: async (a) => (await import('./loss.js')).runLossBench(a) },
+  step: { about: 'one training step, kernel by kernel, against its floor (and PyTorch when installed)', run: async (a) => (await import('./step.js')).runStepBench(a) },
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -87,6 +87,11 @@ export function convAlgo(gpu: Gpu, g: ConvGeometry, o: Conv2dOptions = {}): 'imp
 }
 
 /** y = conv2d(x, w) + b: x [nb, cin, h, w], w [cout, cin, kh, kw] -> y [nb, cout, oh, ow]. */
+/** Useful FLOPs of each conv pass (forward, input grad, weight grad: the same multiply-adds). */
+function convFlops(g: ConvGeometry): number {
+  return 2 * g.cout * g.nb * g.oh * g.ow * g.cin * g.kh * g.kw;
+}
+
 export function conv2dForward(gpu: Gpu, x: Tensor, w: Tensor, bias?: Tensor | null, o: Conv2dOptions = {}): Tensor {
   const g = convGeometry(x.shape, w.shape, o.stride ?? 1, o.padding ?? 0);
   if (convAlgo(gpu, g, o) === 'im2col') return conv2dForwardIm2col(gpu, x, w, bias, g, o);
@@ -97,7 +102,7 @@ export function conv2dForward(gpu: Gpu, x: Tensor, w: Tensor, bias?: Tensor | nu
     parts: [INDEX, COMMON, { file: 'kernels/nn/conv_fwd.wgsl', code: fwdSrc }, MATMUL_SCALAR_HOOKS, core(gpu, tiles)],
     consts: { ...tileConsts(tiles), HAS_BIAS: !!bias },
   });
-  gpu.dispatch(kernel, { p: params(gpu, g), X: x.buffer, Wt: w.buffer, bias: bias?.buffer ?? gpu.dummy, Y: y.buffer }, matmulGrid(g.cout, g.nb * g.oh * g.ow, 1, tiles));
+  gpu.dispatch(kernel, { p: params(gpu, g), X: x.buffer, Wt: w.buffer, bias: bias?.buffer ?? gpu.dummy, Y: y.buffer }, matmulGrid(g.cout, g.nb * g.oh * g.ow, 1, tiles), { flops: convFlops(g) });
   return y;
 }
 
@@ -112,7 +117,7 @@ export function conv2dInputGrad(gpu: Gpu, gy: Tensor, w: Tensor, xShape: readonl
     parts: [INDEX, COMMON, { file: 'kernels/nn/conv_dgrad.wgsl', code: dgradSrc }, MATMUL_SCALAR_HOOKS, core(gpu, tiles)],
     consts: { ...tileConsts(tiles) },
   });
-  gpu.dispatch(kernel, { p: params(gpu, g), dY: gy.buffer, Wt: w.buffer, dX: dx.buffer }, matmulGrid(g.cin, g.nb * g.h * g.w, 1, tiles));
+  gpu.dispatch(kernel, { p: params(gpu, g), dY: gy.buffer, Wt: w.buffer, dX: dx.buffer }, matmulGrid(g.cin, g.nb * g.h * g.w, 1, tiles), { flops: convFlops(g) });
   return dx;
 }
 
@@ -155,6 +160,7 @@ export function conv2dWeightGrad(
     kernel,
     { p: params(gpu, g, kchunk, K), dY: gy.buffer, X: x.buffer, dW: (part ?? dW).buffer, db: split ? gpu.dummy : (db?.buffer ?? gpu.dummy) },
     [gx, gyy, nsplit],
+    { flops: convFlops(g) },
   );
   if (part) {
     const count = g.cout * ncols;

@@ -72,6 +72,7 @@ function dispatch(
       ...(vec ? { X4: b.X?.buffer ?? d, Wt4: b.W?.buffer ?? d, G4: b.G?.buffer ?? d, Yf4: b.Y?.buffer ?? d } : {}),
     },
     matmulGrid(M, N, 1, tiles),
+    { flops: 2 * M * N * (mode === 0 ? dims.nin : mode === 1 ? dims.nout : dims.batch) },
   );
 }
 

@@ -82,7 +82,9 @@ export function gemm(gpu: Gpu, s: GemmSpec): void {
     s.offA ?? 0, s.offB ?? 0, s.offC ?? 0, 1 / q,
     s.batchStrideA ?? 0, s.batchStrideB ?? 0, s.batchStrideC ?? 0, 0,
   );
-  gpu.dispatch(kernel, { p: params, A: s.A, B: s.B, A4: s.A, B4: s.B, C: s.C, bias: s.bias ?? gpu.dummy }, matmulGrid(s.M, s.N, s.batch ?? 1, tiles));
+  gpu.dispatch(kernel, { p: params, A: s.A, B: s.B, A4: s.A, B4: s.B, C: s.C, bias: s.bias ?? gpu.dummy }, matmulGrid(s.M, s.N, s.batch ?? 1, tiles), {
+    flops: 2 * s.M * s.N * s.K * (s.batch ?? 1),
+  });
 }
 
 /**

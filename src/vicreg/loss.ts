@@ -171,6 +171,8 @@ function forward(gpu: Gpu, z1: Tensor, z2: Tensor, opts: VicregOptions): Forward
     gpu.kernel(productSpec(gpu, gram, n, d)),
     { p: gpu.params('uufuu', n, d, 1 / (n - 1), grid[0], tilesPerView), colstats: colstats.buffer, mat: mat.buffer, partials: partials.buffer, zcb: zc.buffer, zcbt: zct.buffer, zcb4: zc.buffer, zcbt4: zct.buffer },
     grid,
+    // Useful work: the upper triangle of a symmetric product, both views.
+    { flops: 2 * dim * (dim + 1) * (gram ? d : n) },
   );
 
   const official = r.convention === 'official';
@@ -214,6 +216,7 @@ function gradients(gpu: Gpu, z1: Tensor, z2: Tensor, f: Forward, seed: GPUBuffer
       g2: g2.buffer,
     },
     matmulGrid(n, d, 2, matmulTiles(gpu)),
+    { flops: 2 * 2 * n * d * (gram ? n : d) },
   );
   return [g1, g2];
 }
