@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up everything this project needs on Debian 12 (bookworm) with Node 20, as root:
-#   - Debian packages: dataset-fashion-mnist (the data), chromium (the report's browser test)
+#   - Debian packages: dataset-fashion-mnist (the data), chromium (the report's browser test), openmpi (data-parallel training)
 #   - npm dependencies (npm ci)
 #   - Mesa's software Vulkan driver (lavapipe) from bookworm-backports when Dawn finds no
 #     Vulkan adapter (no GPU, or Debian 12's stock Mesa 22.3, which Dawn rejects)
@@ -48,6 +48,9 @@ have_pkg dataset-fashion-mnist || need+=(dataset-fashion-mnist)
 have_pkg chromium || need+=(chromium)
 # PyTorch 1.13 (~650 MB installed): test/export loads the exported encoder in it (/usr/bin/python3).
 have_pkg python3-torch || need+=(python3-torch)
+# Open MPI (mpirun, libmpi.so.40 through koffi): data-parallel training (docs/distributed.md), test/dist.
+have_pkg openmpi-bin || need+=(openmpi-bin)
+have_pkg libopenmpi-dev || need+=(libopenmpi-dev)
 if [ ${#need[@]} -gt 0 ]; then
   say "installing Debian packages: ${need[*]}"
   apt_install "${need[@]}"
