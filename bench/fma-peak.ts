@@ -22,7 +22,7 @@ export async function measureFmaPeak(gpu: Gpu, o: { samples?: number } = {}): Pr
   let best = { gflops: 0, chains: 0 };
   for (const chains of [2, 4, 8]) {
     const k = gpu.kernel({ name: 'bench/fma_peak', parts: [{ file: 'kernels/bench/fma_peak.wgsl', code: peakSrc }], consts: { CHAINS: chains, WG } });
-    const params = gpu.params('ufuu', iters, 1e-7, 0, 0);
+    const params = { iters, seed: 1e-7 };
     const ms = await timeGpu(gpu, () => gpu.dispatch(k, { p: params, out: out.buffer }, [workgroups]), { samples: o.samples ?? 5 });
     const flops = WG * workgroups * iters * 4 * chains * 4 * 2;
     const gflops = flops / (ms * 1e6);

@@ -1,7 +1,7 @@
 // Reachable FMA throughput: CHAINS independent vec4 fma chains per invocation, ITERS
 // steps of 4 unrolled fmas each, no memory traffic inside the loop. The result is
 // written so the compiler cannot drop the chains.
-struct Params { iters: u32, seed: f32, p0: u32, p1: u32 }
+struct Params { iters: u32, seed: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 

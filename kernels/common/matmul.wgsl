@@ -9,7 +9,7 @@ struct Params {
   M: u32, N: u32, K: u32, n_valid: u32,
   lda: u32, ldb: u32, ldc: u32, out_q: u32,
   off_a: u32, off_b: u32, off_c: u32, inv_q: f32,
-  batch_stride_a: u32, batch_stride_b: u32, batch_stride_c: u32, p0: u32,
+  batch_stride_a: u32, batch_stride_b: u32, batch_stride_c: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> A: array<f32>;

@@ -7,7 +7,7 @@
 struct Params {
   cin: u32, h: u32, w: u32, pad: u32,
   oh: u32, ow: u32, npos: u32, ldc: u32,
-  n0: u32, inv_hw: f32, inv_w: f32, p0: u32,
+  n0: u32, inv_hw: f32, inv_w: f32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> dcols: array<f32>;

@@ -2,7 +2,7 @@
 // the sum of dyt[co, s*kc .. (s+1)*kc) (dY transposed to [cout, ldc], zero padded) goes to
 // column ck of the split's partial slice, beside the dW columns the GEMM wrote; the
 // conv_wgrad_reduce pass then sums the slices. One invocation per (co, split); kc % 4 == 0.
-struct Params { cout: u32, kc4: u32, ldc4: u32, ncols: u32, ck: u32, slice0: u32, splits: u32, p0: u32 }
+struct Params { cout: u32, kc4: u32, ldc4: u32, ncols: u32, ck: u32, slice0: u32, splits: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> dyt: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> part: array<f32>;

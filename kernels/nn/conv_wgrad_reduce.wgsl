@@ -1,6 +1,6 @@
 // Sums the split-K slices of the conv weight gradient: part [splits, cout, ncols] ->
 // dW [cout, ck] and (HAS_BIAS, ncols = ck + 1) db [cout].
-struct Params { count: u32, ncols: u32, ck: u32, splits: u32, inv_ncols: f32, p0: u32, p1: u32, p2: u32 }
+struct Params { count: u32, ncols: u32, ck: u32, splits: u32, inv_ncols: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> part: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dW: array<f32>;

@@ -11,7 +11,7 @@
 struct Params {
   cin: u32, h: u32, w: u32, pad: u32,
   oh: u32, ow: u32, ncols: u32, ldc: u32,
-  n0: u32, inv_ow: f32, p0: u32, p1: u32,
+  n0: u32, inv_ow: f32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> X: array<f32>;

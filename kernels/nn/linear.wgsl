@@ -3,7 +3,7 @@
 // MODE 1: dX = G W                     M = batch, N = in,  K = out
 // MODE 2: [dW | db] = G^T [X | 1]      M = out,   N = in (+1 for db), K = batch
 // G = dY, masked by Y > 0 when the forward fused a ReLU (MASK).
-struct Params { batch: u32, nin: u32, nout: u32, pad0: u32 }
+struct Params { batch: u32, nin: u32, nout: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> X: array<f32>;   // MODE 0, 2: input [batch, in]
 @group(0) @binding(2) var<storage, read> Wt: array<f32>;  // MODE 0, 1: weight [out, in]

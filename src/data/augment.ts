@@ -48,7 +48,7 @@ export function augmentViews(gpu: Gpu, src: GpuImages, indices: Tensor, params: 
   const v1 = Tensor.empty(gpu, [B, 1, S, S]);
   const v2 = Tensor.empty(gpu, [B, 1, S, S]);
   const k = gpu.kernel(augmentSpec(S, cfg.blurRadius));
-  const p = gpu.params('uuufff', B, src.height, src.width, cfg.mean, cfg.std, cfg.solarizeThreshold);
+  const p = { B, H: src.height, W: src.width, mean: cfg.mean, sd: cfg.std, threshold: cfg.solarizeThreshold };
   gpu.dispatch(k, { images: src.packed.buffer, p, indices: indices.buffer, prm: params.buffer, out1: v1.buffer, out2: v2.buffer }, [B, 2]);
   return [v1, v2];
 }
@@ -57,7 +57,7 @@ export function augmentViews(gpu: Gpu, src: GpuImages, indices: Tensor, params: 
 export function normalizeImages(gpu: Gpu, src: GpuImages, indices: Tensor, size: number, mean: number, std: number): Tensor {
   const B = indices.size;
   const out = Tensor.empty(gpu, [B, 1, size, size]);
-  const p = gpu.params('uuuuff', B, src.height, src.width, size, mean, std);
+  const p = { B, H: src.height, W: src.width, S: size, mean, sd: std };
   gpu.dispatch(gpu.kernel(NORMALIZE), { images: src.packed.buffer, p, indices: indices.buffer, out: out.buffer }, grid1d(Math.ceil((B * size * size) / 256)));
   return out;
 }

@@ -91,7 +91,7 @@ export async function knnClassify(
       const lo = Math.max(col0, sh.row0);
       const hi = Math.min(col0 + cols, sh.row0 + sh.rows);
       if (hi <= lo) continue;
-      const params = gpu.params('uuuuu', hi - lo, R, lo - sh.row0, lo - col0, cols4 * 4);
+      const params = { rows: hi - lo, r: R, src0: lo - sh.row0, dst0: lo - col0, ld: cols4 * 4 };
       gpu.dispatch(normT, { p: params, x: sh.t.buffer, bt: t.buffer }, [Math.ceil((hi - lo) / 64)]);
     }
     blocks.push({ t, col0, cols, cols4 });
@@ -100,7 +100,7 @@ export async function knnClassify(
   const tinv = Tensor.empty(gpu, [te.rows]);
   const rowNorm = gpu.kernel(ROW_NORM);
   for (const sh of te.shards) {
-    gpu.dispatch(rowNorm, { p: gpu.params('uuuu', sh.rows, R, 0, sh.row0), x: sh.t.buffer, inv: tinv.buffer }, [Math.ceil(sh.rows / 64)]);
+    gpu.dispatch(rowNorm, { p: { rows: sh.rows, r: R, src0: 0, dst0: sh.row0 }, x: sh.t.buffer, inv: tinv.buffer }, [Math.ceil(sh.rows / 64)]);
   }
   const labels = Tensor.from(gpu, Uint32Array.from(trainLabels), [N]);
   const pred = Tensor.empty(gpu, [te.rows], 'u32');
@@ -117,10 +117,10 @@ export async function knnClassify(
       for (let a0 = 0; a0 < sh.rows; a0 += chunk) {
         const m = Math.min(chunk, sh.rows - a0);
         for (const b of blocks) {
-          const params = gpu.params('uuuuuu', m, R, a0, b.cols4, lds / 4, b.col0 / 4);
+          const params = { m, r: R, a0, ncols4: b.cols4, lds4: lds / 4, col04: b.col0 / 4 };
           gpu.dispatch(simK, { p: params, a: sh.t.buffer, bt: b.t.buffer, s: sim.buffer }, [Math.ceil(b.cols4 / SIM_WG), Math.ceil(m / SIM_ROWS)]);
         }
-        const params = gpu.params('uuuf', N, lds, sh.row0 + a0, 1 / temperature);
+        const params = { n: N, lds, row0: sh.row0 + a0, inv_t: 1 / temperature };
         gpu.dispatch(topk, { p: params, s: sim.buffer, tinv: tinv.buffer, labels: labels.buffer, pred: pred.buffer }, [m]);
         gpu.flush(); // one chunk per submit keeps command buffers (and lavapipe's queue) short
       }

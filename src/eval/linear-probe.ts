@@ -130,11 +130,11 @@ export async function linearProbe(
   try {
     for (const pass of [0, 1]) {
       for (const sh of tr.shards) {
-        const params = gpu.params('uuuff', sh.rows, R, pass, N, stdEps);
+        const params = { rows: sh.rows, r: R, pass_: pass, n: N, eps: stdEps };
         gpu.dispatch(kStats, { p: params, x: sh.t.buffer, st: st.buffer, ms: ms.buffer }, [Math.ceil(R / 64)]);
       }
     }
-    gpu.dispatch(kStats, { p: gpu.params('uuuff', 0, R, 2, N, stdEps), x: tr.shards[0]!.t.buffer, st: st.buffer, ms: ms.buffer }, [Math.ceil(R / 64)]);
+    gpu.dispatch(kStats, { p: { rows: 0, r: R, pass_: 2, n: N, eps: stdEps }, x: tr.shards[0]!.t.buffer, st: st.buffer, ms: ms.buffer }, [Math.ceil(R / 64)]);
 
     const rand = rng(opts.seed ?? 0);
     const perm = new Uint32Array(N);
@@ -156,12 +156,12 @@ export async function linearProbe(
         const bsz = Math.min(batch, N - off);
         seenLast = off + bsz;
         for (const sh of tr.shards) {
-          const params = gpu.params('uuuuu', bsz, R, off, sh.row0, sh.row0 + sh.rows);
+          const params = { bsz, r: R, off, lo: sh.row0, hi: sh.row0 + sh.rows };
           gpu.dispatch(kGather, { p: params, x: sh.t.buffer, idx: idx.buffer, ms: ms.buffer, xb: xb.buffer }, [Math.ceil(R / 64), bsz]);
         }
         gpu.dispatch(
           kForward,
-          { p: gpu.params('uuuuf', bsz, R, off, e * N + off, 1 / bsz), xb: xb.buffer, w: w.buffer, idx: idx.buffer, labels: labels.buffer, gz: gz.buffer, loss: loss.buffer },
+          { p: { bsz, r: R, off, loss_off: e * N + off, inv_b: 1 / bsz }, xb: xb.buffer, w: w.buffer, idx: idx.buffer, labels: labels.buffer, gz: gz.buffer, loss: loss.buffer },
           [Math.ceil(bsz / 64)],
         );
         // Adam's bias corrections folded into the step size and epsilon.
@@ -169,15 +169,15 @@ export async function linearProbe(
         const c2 = Math.sqrt(1 - b2 ** t);
         const up =
           optimizer === 'adam'
-            ? gpu.params('uufffff', bsz, R, (lr * c2) / (1 - b1 ** t), 1e-8 * c2, wd, b1, b2)
-            : gpu.params('uufffff', bsz, R, lr, 0, wd, momentum, 0);
+            ? { bsz, r: R, lr: (lr * c2) / (1 - b1 ** t), eps: 1e-8 * c2, wd, b1, b2 }
+            : { bsz, r: R, lr, eps: 0, wd, b1: momentum, b2: 0 };
         gpu.dispatch(kUpdate, { p: up, xb: xb.buffer, gz: gz.buffer, w: w.buffer, m1: m1.buffer, m2: m2.buffer }, [Math.ceil((R + 1) / 64), classes]);
       }
       gpu.flush();
     }
 
     for (const sh of te.shards) {
-      gpu.dispatch(kPredict, { p: gpu.params('uuu', sh.rows, R, sh.row0), x: sh.t.buffer, ms: ms.buffer, w: w.buffer, pred: pred.buffer }, [Math.ceil(sh.rows / 64)]);
+      gpu.dispatch(kPredict, { p: { rows: sh.rows, r: R, row0: sh.row0 }, x: sh.t.buffer, ms: ms.buffer, w: w.buffer, pred: pred.buffer }, [Math.ceil(sh.rows / 64)]);
     }
     const p = await pred.readU32();
     let correct = 0;

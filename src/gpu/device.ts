@@ -5,7 +5,7 @@
  */
 import { BufferPool } from './pool.js';
 import { DispatchProfiler, type DispatchTiming } from './profiler.js';
-import { KernelRegistry, type Kernel, type KernelSpec } from './kernel.js';
+import { KernelRegistry, packUniform, workgroupsFor, type Kernel, type KernelSpec, type UniformValues } from './kernel.js';
 import { GpuDeviceError, GpuUnavailableError } from './errors.js';
 import { enableValidation, validationRequested } from './validation.js';
 import { InputError } from '../errors.js';
@@ -27,7 +27,12 @@ export interface BufferRange {
   offset?: number;
   size?: number;
 }
-export type Bindable = GPUBuffer | BufferRange;
+/** A buffer (region), or for a uniform binding its field values by name (packed from the reflected struct). */
+export type Bindable = GPUBuffer | BufferRange | UniformValues;
+
+function isUniformValues(b: Bindable): b is UniformValues {
+  return !('buffer' in b) && typeof (b as { mapAsync?: unknown }).mapAsync !== 'function';
+}
 
 export interface GpuOptions {
   /** Use the caller's own device instead of creating one. */
@@ -200,6 +205,15 @@ export class Gpu {
 
   private profiler: DispatchProfiler | null = null;
 
+  /**
+   * Records one dispatch covering `items` invocations (per dimension), sized by the kernel's
+   * reflected @workgroup_size: the WGSL is the only place a workgroup size is written.
+   */
+  dispatchOver(kernel: Kernel, bindings: Record<string, Bindable>, items: number | [number, number?, number?], cost?: DispatchCost): void {
+    const it: [number, number?, number?] = typeof items === 'number' ? [items] : items;
+    this.dispatch(kernel, bindings, workgroupsFor(kernel, it, this.device.limits.maxComputeWorkgroupsPerDimension), cost);
+  }
+
   /** Times every dispatch from now on (`bench step`); false when the adapter has no timestamp queries. */
   startProfiling(): boolean {
     if (!this.hasFeature('timestamp-query')) return false;
@@ -224,6 +238,7 @@ export class Gpu {
     for (const [name, info] of kernel.bindings) {
       if (info.kind === 'uniform') continue;
       const b = bindings[name]!;
+      if (isUniformValues(b)) continue;
       const r: BufferRange = 'buffer' in b ? b : { buffer: b };
       bytes += r.size ?? Math.min(r.buffer.size - (r.offset ?? 0), this.maxBinding);
     }
@@ -234,8 +249,9 @@ export class Gpu {
     const entries: GPUBindGroupEntry[] = [];
     let key = kernel.key;
     for (const [name, info] of kernel.bindings) {
-      const b = bindings[name];
-      if (!b) throw new Error(`kernel '${kernel.name}': binding '${name}' not supplied`);
+      const given = bindings[name];
+      if (!given) throw new Error(`kernel '${kernel.name}': binding '${name}' not supplied`);
+      const b = isUniformValues(given) ? this.uniform(packUniform(kernel, name, given)) : given;
       const range: BufferRange = 'buffer' in b ? b : { buffer: b };
       const buffer = range.buffer;
       const offset = range.offset ?? 0;

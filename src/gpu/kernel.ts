@@ -1,8 +1,13 @@
 /**
  * Kernel registry. A kernel is declared once (name + WGSL parts + constants),
  * specialised by rewriting its named `const` declarations, reflected with
- * wgsl_reflect for bindings and workgroup size, compiled once per
- * specialisation and cached by `name|consts`.
+ * wgsl_reflect for bindings, uniform struct layouts and workgroup size, compiled
+ * once per specialisation and cached by what is compiled: the entry point, the
+ * identities of its parts' sources and the constants.
+ *
+ * The host–kernel contract is the WGSL alone: uniforms are packed by field name
+ * from the reflected struct (`packUniform`), dispatch sizes come from the
+ * reflected `@workgroup_size` (`workgroupsFor`).
  */
 import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
 import { KernelCompileError } from './errors.js';
@@ -29,20 +34,98 @@ export interface BindingInfo {
   kind: 'uniform' | 'storage' | 'read-only-storage';
 }
 
+/** A scalar field of a uniform struct, as reflected. */
+export interface UniformField {
+  name: string;
+  type: 'u32' | 'i32' | 'f32';
+  offset: number;
+}
+
+export interface UniformLayout {
+  struct: string;
+  /** Bytes, rounded up to 16 (a uniform buffer binding's granularity). */
+  size: number;
+  fields: UniformField[];
+}
+
+/** Values for a uniform struct, by WGSL field name (padding fields `_...` may be left out). */
+export type UniformValues = Record<string, number | boolean>;
+
+/** A uniform that does not match its kernel's struct: names the kernel and the field. */
+export class UniformError extends Error {
+  override name = 'UniformError';
+}
+
 export interface Kernel {
   name: string;
   key: string;
   pipeline: GPUComputePipeline;
   layout: GPUBindGroupLayout;
   bindings: Map<string, BindingInfo>;
+  /** Uniform bindings whose struct has only 4-byte scalars, by binding name. */
+  uniforms: Map<string, UniformLayout>;
   workgroupSize: [number, number, number];
   /** Resolves when compilation info is known; rejects with KernelCompileError. */
   compiled: Promise<void>;
 }
 
+// Sources interned to small ids: a key names exactly the code that is compiled, without
+// hashing it on every dispatch (V8 keeps a string's hash, and parts are shared constants).
+const sourceIds = new Map<string, number>();
+function sourceId(code: string): number {
+  let id = sourceIds.get(code);
+  if (id === undefined) sourceIds.set(code, (id = sourceIds.size + 1));
+  return id;
+}
+
+/** What is compiled: entry point, part sources (by identity of content) and constants. */
 export function kernelKey(spec: KernelSpec): string {
   const consts = spec.consts ? Object.entries(spec.consts).sort(([a], [b]) => (a < b ? -1 : 1)) : [];
-  return `${spec.name}|${spec.entryPoint ?? ''}|${consts.map(([k, v]) => `${k}=${v}`).join(',')}`;
+  return `${spec.entryPoint ?? ''}|${spec.parts.map((p) => sourceId(p.code)).join('+')}|${consts.map(([k, v]) => `${k}=${v}`).join(',')}`;
+}
+
+/** Packs `values` into the bytes of `kernel`'s uniform `binding`, checking every field by name. */
+export function packUniform(kernel: Kernel, binding: string, values: UniformValues): Uint8Array {
+  const layout = kernel.uniforms.get(binding);
+  if (!layout) throw new UniformError(`kernel '${kernel.name}': '${binding}' is not a uniform of 4-byte scalars`);
+  const bytes = new Uint8Array(layout.size);
+  const view = new DataView(bytes.buffer);
+  const seen = new Set<string>();
+  for (const f of layout.fields) {
+    const raw = values[f.name];
+    if (raw === undefined) {
+      if (f.name.startsWith('_')) continue; // padding
+      throw new UniformError(`kernel '${kernel.name}': uniform ${layout.struct}.${f.name} (${f.type}) not supplied`);
+    }
+    seen.add(f.name);
+    const v = typeof raw === 'boolean' ? Number(raw) : raw;
+    if (typeof v !== 'number' || Number.isNaN(v)) throw new UniformError(`kernel '${kernel.name}': uniform ${layout.struct}.${f.name} is ${String(raw)}, want a ${f.type}`);
+    if (f.type === 'f32') view.setFloat32(f.offset, v, true);
+    else if (!Number.isInteger(v) || (f.type === 'u32' ? v < 0 || v > 0xffffffff : v < -0x80000000 || v > 0x7fffffff)) {
+      throw new UniformError(`kernel '${kernel.name}': uniform ${layout.struct}.${f.name} is ${v}, not a ${f.type}`);
+    } else if (f.type === 'u32') view.setUint32(f.offset, v, true);
+    else view.setInt32(f.offset, v, true);
+  }
+  for (const k of Object.keys(values)) {
+    if (!seen.has(k)) throw new UniformError(`kernel '${kernel.name}': ${layout.struct} has no field '${k}' (fields: ${layout.fields.map((f) => f.name).join(', ')})`);
+  }
+  return bytes;
+}
+
+/**
+ * Workgroups covering `items` invocations per dimension with the kernel's own workgroup size.
+ * A 1-D count over `maxPerDim` workgroups folds into y (kernels index with `gid.x + gid.y *
+ * nwg.x * WG` for that, as grid1d does).
+ */
+export function workgroupsFor(kernel: Kernel, items: [number, number?, number?], maxPerDim = 65535): [number, number, number] {
+  const [ix, iy, iz] = items;
+  const [wx, wy, wz] = kernel.workgroupSize;
+  const gx = Math.ceil(ix / wx);
+  if (iy === undefined && iz === undefined && gx > maxPerDim) {
+    const y = Math.ceil(gx / maxPerDim);
+    return [Math.ceil(gx / y), y, 1];
+  }
+  return [gx, Math.ceil((iy ?? 1) / wy), Math.ceil((iz ?? 1) / wz)];
 }
 
 /** Rewrites `const NAME[: T] = value;` for every key in consts; throws if a key has no declaration. */
@@ -130,11 +213,16 @@ export class KernelRegistry {
     if (!entry) throw new KernelCompileError(`kernel '${spec.name}': no compute entry point${spec.entryPoint ? ` '${spec.entryPoint}'` : ''}`);
     const ws = entry.workgroupSize ?? [1, 1, 1];
     const bindings = new Map<string, BindingInfo>();
+    const uniforms = new Map<string, UniformLayout>();
     // Only resources the entry point uses appear in its 'auto' layout.
     for (const r of entry.resources) {
       // resourceType 0 = uniform, 1 = storage in wgsl_reflect's enum.
       const kind = r.resourceType === 0 ? 'uniform' : r.access === 'read' ? 'read-only-storage' : 'storage';
       bindings.set(r.name, { group: r.group, binding: r.binding, kind });
+      if (kind === 'uniform') {
+        const layout = uniformLayout(r.type as unknown as ReflectedStruct);
+        if (layout) uniforms.set(r.name, layout);
+      }
     }
 
     const module = this.device.createShaderModule({ code, label: spec.name });
@@ -162,10 +250,29 @@ export class KernelRegistry {
       pipeline,
       layout: pipeline.getBindGroupLayout(0),
       bindings,
+      uniforms,
       workgroupSize: [ws[0] ?? 1, ws[1] ?? 1, ws[2] ?? 1],
       compiled,
     };
   }
+}
+
+interface ReflectedStruct {
+  name: string;
+  size?: number;
+  members?: { name: string; type: { name: string }; offset: number }[];
+}
+
+function uniformLayout(t: ReflectedStruct | undefined): UniformLayout | null {
+  if (!t?.members) return null;
+  const fields: UniformField[] = [];
+  for (const m of t.members) {
+    const ty = m.type.name;
+    if (ty !== 'u32' && ty !== 'i32' && ty !== 'f32') return null;
+    fields.push({ name: m.name, type: ty, offset: m.offset });
+  }
+  const end = fields.reduce((a, f) => Math.max(a, f.offset + 4), 0);
+  return { struct: t.name, size: Math.max(16, Math.ceil(Math.max(end, t.size ?? 0) / 16) * 16), fields };
 }
 
 function specialiseOptional(code: string, consts: Record<string, number | boolean> | undefined): string {

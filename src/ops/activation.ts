@@ -4,7 +4,6 @@ import type { Gpu } from '../gpu/device.js';
 import type { KernelSpec } from '../gpu/kernel.js';
 import { Tensor } from '../tensor.js';
 import type { Tape } from '../tape.js';
-import { grid1d } from './grid.js';
 
 const spec = (entryPoint: 'forward' | 'backward'): KernelSpec => ({
   name: 'nn/relu',
@@ -16,7 +15,7 @@ const spec = (entryPoint: 'forward' | 'backward'): KernelSpec => ({
 export function relu(tape: Tape | null, x: Tensor): Tensor {
   const gpu = x.gpu;
   const y = Tensor.empty(gpu, x.shape);
-  gpu.dispatch(gpu.kernel(spec('forward')), { p: gpu.params('u', x.size), x: x.buffer, y: y.buffer }, grid1d(Math.ceil(x.size / 256)));
+  gpu.dispatchOver(gpu.kernel(spec('forward')), { p: { n: x.size }, x: x.buffer, y: y.buffer }, x.size);
   tape?.record({ op: 'relu', inputs: [x], outputs: [y], backward: ([gy]) => [reluBackward(gpu, x, gy!)] });
   return y;
 }
@@ -24,10 +23,6 @@ export function relu(tape: Tape | null, x: Tensor): Tensor {
 /** dx = dy where x > 0, else 0. */
 export function reluBackward(gpu: Gpu, x: Tensor, dy: Tensor): Tensor {
   const dx = Tensor.empty(gpu, x.shape);
-  gpu.dispatch(
-    gpu.kernel(spec('backward')),
-    { p: gpu.params('u', x.size), x: x.buffer, dy: dy.buffer, dx: dx.buffer },
-    grid1d(Math.ceil(x.size / 256)),
-  );
+  gpu.dispatchOver(gpu.kernel(spec('backward')), { p: { n: x.size }, x: x.buffer, dy: dy.buffer, dx: dx.buffer }, x.size);
   return dx;
 }

@@ -67,7 +67,7 @@ function im2col(gpu: Gpu, src: Tensor, cols: Tensor, c: Chunk, geo: { cin: numbe
     parts: [INDEX, { file: 'kernels/nn/im2col.wgsl', code: im2colSrc }],
     consts: { KH: geo.kh, KW: geo.kw, STRIDE: geo.stride, CPI: cpi },
   });
-  const params = gpu.params('uuuuuuuuufuu', geo.cin, geo.h, geo.w, geo.pad, geo.oh, geo.ow, c.ncols, c.ldc, c.n0, 1 / geo.ow, 0, 0);
+  const params = { cin: geo.cin, h: geo.h, w: geo.w, pad: geo.pad, oh: geo.oh, ow: geo.ow, ncols: c.ncols, ldc: c.ldc, n0: c.n0, inv_ow: 1 / geo.ow };
   const blocks = Math.ceil(Math.max(geo.oh * geo.ow, c.ldc - c.ncols) / 64);
   gpu.dispatch(k, { p: params, X: src.buffer, cols: cols.buffer }, [blocks, groups, c.ni]);
 }
@@ -155,7 +155,7 @@ export function conv2dBackwardIm2col(
       });
       if (want.bias) {
         const k = gpu.kernel({ name: 'nn/conv_bias_grad', parts: [{ file: 'kernels/nn/conv_bias_grad.wgsl', code: biasGradSrc }] });
-        const params = gpu.params('uuuuuuuu', g.cout, kc / 4, c.ldc / 4, ncolsW, ck, slice, c.splits, 0);
+        const params = { cout: g.cout, kc4: kc / 4, ldc4: c.ldc / 4, ncols: ncolsW, ck, slice0: slice, splits: c.splits };
         gpu.dispatch(k, { p: params, dyt: dyt.buffer, part: part.buffer }, [Math.ceil((g.cout * c.splits) / 64)]);
       }
       slice += c.splits;
@@ -180,7 +180,7 @@ export function conv2dBackwardIm2col(
         consts: { KH: g.kh, KW: g.kw, STRIDE: g.stride, CPI: cpi },
       });
       const npos = c.ni * g.h * g.w;
-      const params = gpu.params('uuuuuuuuuffu', g.cin, g.h, g.w, g.pad, g.oh, g.ow, npos, c.ldc, c.n0, 1 / (g.h * g.w), 1 / g.w, 0);
+      const params = { cin: g.cin, h: g.h, w: g.w, pad: g.pad, oh: g.oh, ow: g.ow, npos, ldc: c.ldc, n0: c.n0, inv_hw: 1 / (g.h * g.w), inv_w: 1 / g.w };
       const [gx, gz] = grid1d(Math.ceil(npos / 64)); // positions over x and z, channel groups on y
       gpu.dispatch(k, { p: params, dcols: dcols.buffer, dX: dx.buffer }, [gx, Math.ceil(g.cin / cpi), gz]);
     }
@@ -194,7 +194,7 @@ export function conv2dBackwardIm2col(
     const reduce = gpu.kernel({ name: 'nn/conv_wgrad_reduce', parts: [{ file: 'kernels/nn/conv_wgrad_reduce.wgsl', code: reduceSrc }], consts: { HAS_BIAS: want.bias } });
     gpu.dispatch(
       reduce,
-      { p: gpu.params('uuuufuuu', count, ncolsW, ck, totalSplits, 1 / ncolsW, 0, 0, 0), part: part.buffer, dW: dW.buffer, db: db?.buffer ?? gpu.dummy },
+      { p: { count, ncols: ncolsW, ck, splits: totalSplits, inv_ncols: 1 / ncolsW }, part: part.buffer, dW: dW.buffer, db: db?.buffer ?? gpu.dummy },
       grid1d(Math.ceil(count / 64)),
     );
   }

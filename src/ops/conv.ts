@@ -14,7 +14,7 @@ import dgradSrc from '../../kernels/nn/conv_dgrad.wgsl';
 import wgradSrc from '../../kernels/nn/conv_wgrad.wgsl';
 import reduceSrc from '../../kernels/nn/conv_wgrad_reduce.wgsl';
 import type { Gpu } from '../gpu/device.js';
-import type { WgslPart } from '../gpu/kernel.js';
+import type { UniformValues, WgslPart } from '../gpu/kernel.js';
 import type { Tape } from '../tape.js';
 import { Tensor } from '../tensor.js';
 import { grid1d } from './grid.js';
@@ -65,15 +65,14 @@ export function convGeometry(xShape: readonly number[], wShape: readonly number[
   return { nb, cin, h, w, cout, kh, kw, stride, pad, oh, ow };
 }
 
-function params(gpu: Gpu, g: ConvGeometry, kchunk = 0, ktotal = 0): GPUBuffer {
-  return gpu.params(
-    'uuuuuuuuuuuu' + 'fffffff' + 'u',
-    g.nb, g.cin, g.h, g.w,
-    g.cout, g.oh, g.ow, g.kh,
-    g.kw, g.stride, g.pad, kchunk,
-    1 / (g.oh * g.ow), 1 / g.ow, 1 / (g.kh * g.kw), 1 / g.kw,
-    1 / (g.h * g.w), 1 / g.w, 1 / g.stride, ktotal,
-  );
+/** kernels/nn/conv_common.wgsl's ConvParams. */
+function params(g: ConvGeometry, kchunk = 0, ktotal = 0): UniformValues {
+  const { nb, cin, h, w, cout, oh, ow, kh, kw, stride, pad } = g;
+  return {
+    nb, cin, h, w, cout, oh, ow, kh, kw, stride, pad, kchunk, ktotal,
+    inv_ohw: 1 / (oh * ow), inv_ow: 1 / ow, inv_khw: 1 / (kh * kw), inv_kw: 1 / kw,
+    inv_hw: 1 / (h * w), inv_w: 1 / w, inv_stride: 1 / stride,
+  };
 }
 
 function core(gpu: Gpu, tiles: MatmulTiles): WgslPart {
@@ -102,7 +101,7 @@ export function conv2dForward(gpu: Gpu, x: Tensor, w: Tensor, bias?: Tensor | nu
     parts: [INDEX, COMMON, { file: 'kernels/nn/conv_fwd.wgsl', code: fwdSrc }, MATMUL_SCALAR_HOOKS, core(gpu, tiles)],
     consts: { ...tileConsts(tiles), HAS_BIAS: !!bias },
   });
-  gpu.dispatch(kernel, { p: params(gpu, g), X: x.buffer, Wt: w.buffer, bias: bias?.buffer ?? gpu.dummy, Y: y.buffer }, matmulGrid(g.cout, g.nb * g.oh * g.ow, 1, tiles), { flops: convFlops(g) });
+  gpu.dispatch(kernel, { p: params(g), X: x.buffer, Wt: w.buffer, bias: bias?.buffer ?? gpu.dummy, Y: y.buffer }, matmulGrid(g.cout, g.nb * g.oh * g.ow, 1, tiles), { flops: convFlops(g) });
   return y;
 }
 
@@ -117,7 +116,7 @@ export function conv2dInputGrad(gpu: Gpu, gy: Tensor, w: Tensor, xShape: readonl
     parts: [INDEX, COMMON, { file: 'kernels/nn/conv_dgrad.wgsl', code: dgradSrc }, MATMUL_SCALAR_HOOKS, core(gpu, tiles)],
     consts: { ...tileConsts(tiles) },
   });
-  gpu.dispatch(kernel, { p: params(gpu, g), dY: gy.buffer, Wt: w.buffer, dX: dx.buffer }, matmulGrid(g.cin, g.nb * g.h * g.w, 1, tiles), { flops: convFlops(g) });
+  gpu.dispatch(kernel, { p: params(g), dY: gy.buffer, Wt: w.buffer, dX: dx.buffer }, matmulGrid(g.cin, g.nb * g.h * g.w, 1, tiles), { flops: convFlops(g) });
   return dx;
 }
 
@@ -158,7 +157,7 @@ export function conv2dWeightGrad(
   });
   gpu.dispatch(
     kernel,
-    { p: params(gpu, g, kchunk, K), dY: gy.buffer, X: x.buffer, dW: (part ?? dW).buffer, db: split ? gpu.dummy : (db?.buffer ?? gpu.dummy) },
+    { p: params(g, kchunk, K), dY: gy.buffer, X: x.buffer, dW: (part ?? dW).buffer, db: split ? gpu.dummy : (db?.buffer ?? gpu.dummy) },
     [gx, gyy, nsplit],
     { flops: convFlops(g) },
   );
@@ -167,7 +166,7 @@ export function conv2dWeightGrad(
     const reduce = gpu.kernel({ name: 'nn/conv_wgrad_reduce', parts: [{ file: 'kernels/nn/conv_wgrad_reduce.wgsl', code: reduceSrc }], consts: { HAS_BIAS: withBias } });
     gpu.dispatch(
       reduce,
-      { p: gpu.params('uuuufuuu', count, ncols, ck, nsplit, 1 / ncols, 0, 0, 0), part: part.buffer, dW: dW.buffer, db: db?.buffer ?? gpu.dummy },
+      { p: { count, ncols, ck, splits: nsplit, inv_ncols: 1 / ncols }, part: part.buffer, dW: dW.buffer, db: db?.buffer ?? gpu.dummy },
       grid1d(Math.ceil(count / 64)),
     );
     part.release();

@@ -61,7 +61,7 @@ function dispatch(
   gpu.dispatch(
     kernel,
     {
-      p: gpu.params('uuuu', dims.batch, dims.nin, dims.nout, 0),
+      p: { batch: dims.batch, nin: dims.nin, nout: dims.nout },
       X: b.X?.buffer ?? d,
       Wt: b.W?.buffer ?? d,
       G: b.G?.buffer ?? d,

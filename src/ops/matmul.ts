@@ -75,13 +75,12 @@ export function gemm(gpu: Gpu, s: GemmSpec): void {
     },
   });
   const q = s.outNchw?.q ?? 1;
-  const params = gpu.params(
-    'uuuuuuuuuuufuuuu',
-    s.M, s.N, s.K, s.outNchw?.nValid ?? s.N,
-    s.lda, s.ldb, s.ldc, q,
-    s.offA ?? 0, s.offB ?? 0, s.offC ?? 0, 1 / q,
-    s.batchStrideA ?? 0, s.batchStrideB ?? 0, s.batchStrideC ?? 0, 0,
-  );
+  const params = {
+    M: s.M, N: s.N, K: s.K, n_valid: s.outNchw?.nValid ?? s.N,
+    lda: s.lda, ldb: s.ldb, ldc: s.ldc, out_q: q,
+    off_a: s.offA ?? 0, off_b: s.offB ?? 0, off_c: s.offC ?? 0, inv_q: 1 / q,
+    batch_stride_a: s.batchStrideA ?? 0, batch_stride_b: s.batchStrideB ?? 0, batch_stride_c: s.batchStrideC ?? 0,
+  };
   gpu.dispatch(kernel, { p: params, A: s.A, B: s.B, A4: s.A, B4: s.B, C: s.C, bias: s.bias ?? gpu.dummy }, matmulGrid(s.M, s.N, s.batch ?? 1, tiles), {
     flops: 2 * s.M * s.N * s.K * (s.batch ?? 1),
   });

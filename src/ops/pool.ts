@@ -42,7 +42,7 @@ function geom(x: Tensor, k: number, s: number): PoolGeom {
   return { n, c, h, w, oh: Math.floor((h - k) / s) + 1, ow: Math.floor((w - k) / s) + 1, k, s };
 }
 
-const params = (gpu: Gpu, g: PoolGeom, total: number) => gpu.params('uuuuuuu', total, g.h, g.w, g.oh, g.ow, g.k, g.s);
+const params = (g: PoolGeom, total: number) => ({ total, h: g.h, w: g.w, oh: g.oh, ow: g.ow, k: g.k, s: g.s });
 
 /** Max pool (default 2x2, stride 2); saves the argmax indices for backward. */
 export function maxPool2d(tape: Tape | null, x: Tensor, k = 2, s = k): Tensor {
@@ -52,7 +52,7 @@ export function maxPool2d(tape: Tape | null, x: Tensor, k = 2, s = k): Tensor {
   const arg = Tensor.empty(gpu, y.shape, 'u32');
   gpu.dispatch(
     gpu.kernel(poolSpec('max_forward')),
-    { p: params(gpu, g, y.size), x: x.buffer, y: y.buffer, arg: arg.buffer },
+    { p: params(g, y.size), x: x.buffer, y: y.buffer, arg: arg.buffer },
     grid1d(Math.ceil(y.size / 256)),
   );
   if (!tape) {
@@ -68,7 +68,7 @@ export function maxPool2d(tape: Tape | null, x: Tensor, k = 2, s = k): Tensor {
       const dx = Tensor.empty(gpu, x.shape);
       gpu.dispatch(
         gpu.kernel(poolSpec('max_backward')),
-        { p: params(gpu, g, x.size), dy: gy!.buffer, argin: arg.buffer, dx: dx.buffer },
+        { p: params(g, x.size), dy: gy!.buffer, argin: arg.buffer, dx: dx.buffer },
         grid1d(Math.ceil(x.size / 256)),
       );
       return [dx];
@@ -82,7 +82,7 @@ export function avgPool2d(tape: Tape | null, x: Tensor, k: number, s = k): Tenso
   const gpu = x.gpu;
   const g = geom(x, k, s);
   const y = Tensor.empty(gpu, [g.n, g.c, g.oh, g.ow]);
-  gpu.dispatch(gpu.kernel(poolSpec('avg_forward')), { p: params(gpu, g, y.size), x: x.buffer, y: y.buffer }, grid1d(Math.ceil(y.size / 256)));
+  gpu.dispatch(gpu.kernel(poolSpec('avg_forward')), { p: params(g, y.size), x: x.buffer, y: y.buffer }, grid1d(Math.ceil(y.size / 256)));
   tape?.record({
     op: 'avgpool2d',
     inputs: [x],
@@ -91,7 +91,7 @@ export function avgPool2d(tape: Tape | null, x: Tensor, k: number, s = k): Tenso
       const dx = Tensor.empty(gpu, x.shape);
       gpu.dispatch(
         gpu.kernel(poolSpec('avg_backward')),
-        { p: params(gpu, g, x.size), dy: gy!.buffer, dx: dx.buffer },
+        { p: params(g, x.size), dy: gy!.buffer, dx: dx.buffer },
         grid1d(Math.ceil(x.size / 256)),
       );
       return [dx];
@@ -119,7 +119,7 @@ export function globalAvgPool(tape: Tape | null, x: Tensor): Tensor {
   const y = Tensor.empty(gpu, [n, c]);
   gpu.dispatch(
     gpu.kernel(gapSpec('forward', tpr)),
-    { p: gpu.params('uu', rows, s), x: x.buffer, y: y.buffer },
+    { p: { rows, s }, x: x.buffer, y: y.buffer },
     grid1d(Math.ceil(rows / (256 / tpr))),
   );
   tape?.record({
@@ -130,7 +130,7 @@ export function globalAvgPool(tape: Tape | null, x: Tensor): Tensor {
       const dx = Tensor.empty(gpu, x.shape);
       gpu.dispatch(
         gpu.kernel(gapSpec('backward')),
-        { p: gpu.params('uu', rows, s), dy: gy!.buffer, dx: dx.buffer },
+        { p: { rows, s }, dy: gy!.buffer, dx: dx.buffer },
         grid1d(Math.ceil(x.size / 256)),
       );
       return [dx];

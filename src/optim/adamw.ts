@@ -38,7 +38,7 @@ export class AdamW extends Optimizer {
       gpu.dispatch(
         gpu.kernel(ADAMW),
         {
-          p: gpu.params('uffff', p.size, this.beta1, this.beta2, this.eps, this.weightDecay),
+          p: { n: p.size, beta1: this.beta1, beta2: this.beta2, eps: this.eps, wd: this.weightDecay },
           w: p.buffer,
           g: p.grad.buffer,
           m: m.buffer,

@@ -64,7 +64,7 @@ export class Lars extends Optimizer {
       if (this.exclude(p)) {
         gpu.dispatch(
           gpu.kernel(update('update_plain')),
-          { p: gpu.params('uufff', n, 0, 0, this.momentum, 0), w: p.buffer, g: p.grad.buffer, mu: mu.buffer, hyp: this.hyp.buffer },
+          { p: { n, np: 0, wd: 0, momentum: this.momentum, eta: 0 }, w: p.buffer, g: p.grad.buffer, mu: mu.buffer, hyp: this.hyp.buffer },
           grid1d(Math.ceil(n / 256)),
         );
         continue;
@@ -72,13 +72,13 @@ export class Lars extends Optimizer {
       const np = Math.min(MAX_PARTIALS, Math.ceil(n / (256 * 8)));
       gpu.dispatch(
         gpu.kernel(NORMS),
-        { p: gpu.params('uf', n, this.weightDecay), w: p.buffer, g: p.grad.buffer, part: this.part.buffer },
+        { p: { n, wd: this.weightDecay }, w: p.buffer, g: p.grad.buffer, part: this.part.buffer },
         [np],
       );
       gpu.dispatch(
         gpu.kernel(update('update_adapted')),
         {
-          p: gpu.params('uufff', n, np, this.weightDecay, this.momentum, this.eta),
+          p: { n, np, wd: this.weightDecay, momentum: this.momentum, eta: this.eta },
           w: p.buffer,
           g: p.grad.buffer,
           mu: mu.buffer,

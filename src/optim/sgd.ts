@@ -43,7 +43,7 @@ export class Sgd extends Optimizer {
       gpu.dispatch(
         gpu.kernel(SGD),
         {
-          p: gpu.params('ufffuu', p.size, this.momentum, this.dampening, this.weightDecay, this.nesterov ? 1 : 0, first ? 1 : 0),
+          p: { n: p.size, momentum: this.momentum, dampening: this.dampening, wd: this.weightDecay, nesterov: this.nesterov, first },
           w: p.buffer,
           g: p.grad.buffer,
           buf: buf.buffer,
