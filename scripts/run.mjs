@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { dawnLogFilter } from './dawn-log-filter.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const [entry, ...args] = process.argv.slice(2);
@@ -34,8 +35,17 @@ try {
   process.exit(1);
 }
 const env = { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' };
-const child = spawn(process.execPath, ['--enable-source-maps', outfile, ...args], { stdio: 'inherit', env });
+// stderr through a filter that drops Dawn's two start-up warnings (dawn-log-filter.mjs).
+const child = spawn(process.execPath, ['--enable-source-maps', outfile, ...args], { stdio: ['inherit', 'inherit', 'pipe'], env });
+const filter = dawnLogFilter((t) => process.stderr.write(t));
+child.stderr.setEncoding('utf8');
+child.stderr.on('data', (t) => filter.push(t));
+const stderrDone = new Promise((resolve) => child.stderr.on('end', resolve));
 // Forward termination signals, so `kill`/Ctrl-C reach the entry point (it may checkpoint and
 // exit with its own code) instead of killing this wrapper and orphaning it.
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+child.on('exit', async (code, signal) => {
+  await stderrDone;
+  filter.end();
+  process.exit(code ?? (signal ? 1 : 0));
+});

@@ -6,10 +6,14 @@
  *   const res = vicregLoss(gpu, z1, z2);                         // recorded, not yet submitted
  *   gpu.flush();                                                 // submit; res.gradZ1.buffer etc. are GPUBuffers
  *   const { loss, invariance, variance, covariance } = await res.read();
+ *
+ * This entry is browser-clean (no Node built-ins; `createGpu()` uses navigator.gpu there). The
+ * package's `node` condition adds Dawn start-up and the .npy file helpers (src/node.ts).
  */
 export { createGpu, defaultGpu, Gpu, type GpuOptions, type Bindable, type BufferRange } from './gpu/device.js';
 export { KernelRegistry, type Kernel, type KernelSpec, type WgslPart } from './gpu/kernel.js';
-export { GpuDeviceError, GpuUnavailableError, KernelCompileError } from './gpu/errors.js';
+export { GpuDeviceError, GpuLimitError, GpuUnavailableError, KernelCompileError } from './gpu/errors.js';
+export { REQUIRED_LIMITS, ADAPTIVE_LIMITS, engineLimits, checkLimits } from './gpu/limits.js';
 export { InputError, type InputErrorCode } from './errors.js';
 export { Tensor, type DType } from './tensor.js';
 export { Tape, type TapeRecord } from './tape.js';
@@ -27,9 +31,12 @@ export {
 export { matmul, type MatmulOptions } from './ops/matmul.js';
 export { batchNorm } from './ops/batchnorm.js';
 export { relu } from './ops/activation.js';
+export { conv2d, type Conv2dOptions } from './ops/conv.js';
+export { linear } from './ops/linear.js';
+export { VicregModel, featureSizes, type ModelConfig } from './nn/model.js';
 export { maxPool2d, avgPool2d, globalAvgPool } from './ops/pool.js';
 export { Lars } from './optim/lars.js';
 export { Sgd } from './optim/sgd.js';
 export { AdamW } from './optim/adamw.js';
 export { learningRate, peakLr } from './optim/schedule.js';
-export { readNpy, writeNpy } from './io/npy.js';
+export { parseNpy, encodeNpy, type NpyArray } from './io/npy-codec.js';

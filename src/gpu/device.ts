@@ -6,8 +6,10 @@
 import { BufferPool } from './pool.js';
 import { DispatchProfiler, type DispatchTiming } from './profiler.js';
 import { KernelRegistry, packUniform, workgroupsFor, type Kernel, type KernelSpec, type UniformValues } from './kernel.js';
-import { GpuDeviceError, GpuUnavailableError } from './errors.js';
-import { enableValidation, validationRequested } from './validation.js';
+import { GpuDeviceError } from './errors.js';
+import { checkLimits } from './limits.js';
+// Dawn in Node (./dawn.ts), navigator.gpu in a browser (./navigator.ts): package.json "imports".
+import { openPlatformDevice } from '#platform-gpu';
 import { InputError } from '../errors.js';
 
 const MAP_READ = 0x01;
@@ -67,46 +69,6 @@ export function requestedTuning(opt?: string, env: string | undefined = globalTh
   const fromEnv = env !== undefined && env !== '' ? check(env, 'VICREG_TUNING') : 'auto';
   const fromOpt = opt === undefined ? 'auto' : check(opt, 'the tuning option');
   return fromOpt !== 'auto' ? fromOpt : fromEnv;
-}
-
-interface DawnModule {
-  create(flags: string[]): GPU;
-  globals: Record<string, unknown>;
-}
-
-// Dawn frees its instance when the object from create() is collected, crashing the
-// next event pump (NOTES-dawn.md). Everything created is pinned here for the process.
-const pinned: { instances: GPU[] } = ((globalThis as Record<string, unknown>).__vicregDawn ??= { instances: [] }) as {
-  instances: GPU[];
-};
-
-async function loadDawn(): Promise<DawnModule> {
-  const mod = (await import('webgpu')) as unknown as DawnModule;
-  for (const [k, v] of Object.entries(mod.globals)) {
-    if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
-  }
-  return mod;
-}
-
-function describeAdapter(adapter: GPUAdapter, backend: string): string {
-  const i = adapter.info;
-  const desc = i.description || [i.vendor, i.architecture, i.device].filter(Boolean).join(' ');
-  return `${desc} [${backend}${i.isFallbackAdapter ? ', software' : ''}]`;
-}
-
-async function requestAdapter(backend: 'vulkan' | 'opengles', flags: string[]): Promise<{ adapter: GPUAdapter; name: string } | null> {
-  const dawn = await loadDawn();
-  if (backend === 'opengles') {
-    process.env.EGL_PLATFORM ??= 'surfaceless';
-    const gpu = dawn.create(['backend=opengles', ...flags]);
-    pinned.instances.push(gpu);
-    const adapter = await gpu.requestAdapter({ featureLevel: 'compatibility' } as GPURequestAdapterOptions);
-    return adapter ? { adapter, name: describeAdapter(adapter, 'opengles compat') } : null;
-  }
-  const gpu = dawn.create(flags);
-  pinned.instances.push(gpu);
-  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-  return adapter ? { adapter, name: describeAdapter(adapter, 'vulkan') } : null;
 }
 
 // 'subgroups': the matmul core's CPU loop broadcasts operands through them (matmul-core.ts).
@@ -422,47 +384,19 @@ export class Gpu {
 }
 
 /**
- * Opens a device: a real GPU when present, else lavapipe (both via Vulkan), else
- * Dawn's OpenGL ES backend in compatibility mode. Requests the adapter's own limits.
+ * Opens a device: in Node through Dawn (a real GPU, else lavapipe, else OpenGL ES; see
+ * dawn.ts), in a browser from navigator.gpu; asks only for the limits the engine reads
+ * (limits.ts). With `device`, wraps the caller's device after checking its limits.
  * VICREG_BACKEND=vulkan|opengles forces a backend; VICREG_TUNING=auto|gpu|cpu the kernel family.
  */
 export async function createGpu(opts: GpuOptions = {}): Promise<Gpu> {
   const tuning = requestedTuning(opts.tuning);
-  if (opts.device) return new Gpu(opts.device, opts.adapterName ?? 'caller-provided GPUDevice', tuning);
-  process.env.XDG_RUNTIME_DIR ??= '/tmp';
-  const forced = (process.env.VICREG_BACKEND as GpuOptions['backend']) || opts.backend || 'auto';
-  const flags = [...(opts.dawnFlags ?? [])];
-  // VICREG_VALIDATE=1: Khronos validation layer, messages logged to a file (validation.ts).
-  if (validationRequested()) flags.push(...(await enableValidation()).flags);
-  const order: Array<'vulkan' | 'opengles'> = forced === 'auto' ? ['vulkan', 'opengles'] : [forced];
-  const tried: string[] = [];
-  for (const backend of order) {
-    let found: { adapter: GPUAdapter; name: string } | null = null;
-    try {
-      found = await requestAdapter(backend, flags);
-    } catch (e) {
-      tried.push(`${backend}: ${(e as Error).message}`);
-      continue;
-    }
-    if (!found) {
-      tried.push(`${backend}: no adapter`);
-      continue;
-    }
-    const { adapter, name } = found;
-    const requiredLimits: Record<string, number> = {};
-    for (const k in adapter.limits) {
-      const v = (adapter.limits as unknown as Record<string, number>)[k];
-      if (typeof v === 'number') requiredLimits[k] = v;
-    }
-    const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f));
-    const device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'vicreg-webgpu' });
-    return new Gpu(device, name, tuning);
+  if (opts.device) {
+    checkLimits(opts.device); // a GpuLimitError names the limit, rather than a failed pipeline later
+    return new Gpu(opts.device, opts.adapterName ?? 'caller-provided GPUDevice', tuning);
   }
-  throw new GpuUnavailableError(
-    `no WebGPU adapter found (${tried.join('; ')}). On Debian 12 install Mesa's software Vulkan driver: ` +
-      `echo 'deb http://deb.debian.org/debian bookworm-backports main' > /etc/apt/sources.list.d/backports.list && ` +
-      `apt-get update && apt-get install -y -t bookworm-backports mesa-vulkan-drivers`,
-  );
+  const { device, name } = await openPlatformDevice(opts, WANTED_FEATURES);
+  return new Gpu(device, name, tuning);
 }
 
 let shared: Promise<Gpu> | null = null;

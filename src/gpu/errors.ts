@@ -13,3 +13,15 @@ export class KernelCompileError extends Error {
 export class GpuDeviceError extends Error {
   override name = 'GpuDeviceError';
 }
+
+/** The device's `limit` is below what the engine's kernels need (`needed`). */
+export class GpuLimitError extends Error {
+  override name = 'GpuLimitError';
+  constructor(
+    readonly limit: string,
+    readonly needed: number,
+    readonly actual: number,
+  ) {
+    super(`this GPUDevice has ${limit} = ${actual}; the engine needs at least ${needed} (request it in requestDevice({ requiredLimits }))`);
+  }
+}
