@@ -1,9 +1,12 @@
-// Max and average pooling over [N, C, H, W] planes, window K x K, stride S, no
-// padding, floor output size (PyTorch's defaults). Forward: one thread per output;
-// backward: one thread per input gathering from the windows that cover it (no
-// atomics, overlapping windows allowed). Max pool keeps the first maximum in
-// row-major window order (as PyTorch) and saves its index h*W + w for backward.
-struct Params { total: u32, h: u32, w: u32, oh: u32, ow: u32, k: u32, s: u32 }
+// Max and average pooling over [N, C, H, W] planes, window K x K, stride S, no padding,
+// floor output size (PyTorch's defaults); MAX picks the variant. Forward: one invocation per
+// output; backward: one invocation per input gathering from the windows that cover it (no
+// atomics, overlapping windows allowed). Max pool keeps the first maximum in row-major window
+// order (as PyTorch) and saves its index h*W + w for backward.
+//
+// Shapes and window are constants: every index division is by a constant and the window
+// loops unroll (runtime divisions and loop bounds cost ~10x on llvmpipe, docs/gpu-notes.md).
+struct Params { total: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
@@ -13,111 +16,88 @@ struct Params { total: u32, h: u32, w: u32, oh: u32, ow: u32, k: u32, s: u32 }
 @group(0) @binding(6) var<storage, read_write> dx: array<f32>;
 
 const WG: u32 = 256;
-
-fn flat(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
-  return gid.x + gid.y * nwg.x * WG;
-}
+const MAX: bool = true;
+const K: u32 = 2;
+const S: u32 = 2;
+const H: u32 = 4;
+const W: u32 = 4;
+const OH: u32 = 2;
+const OW: u32 = 2;
+// Windows covering one input along an axis: at most ceil(K / S).
+const SPAN: u32 = (K + S - 1u) / S;
 
 @compute @workgroup_size(WG)
-fn max_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = flat(gid, nwg);
+fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * WG;
   if (i >= p.total) {
     return;
   }
-  let plane = i / (p.oh * p.ow);
-  let r = i - plane * p.oh * p.ow;
-  let oy = r / p.ow;
-  let ox = r - oy * p.ow;
-  let base = plane * p.h * p.w;
-  var at = (oy * p.s) * p.w + ox * p.s;
+  let plane = i / (OH * OW);
+  let r = i - plane * OH * OW;
+  let oy = r / OW;
+  let ox = r - oy * OW;
+  let base = plane * H * W;
+  var at = (oy * S) * W + ox * S;
   var best = x[base + at];
-  for (var ky = 0u; ky < p.k; ky = ky + 1u) {
-    for (var kx = 0u; kx < p.k; kx = kx + 1u) {
-      let q = (oy * p.s + ky) * p.w + ox * p.s + kx;
+  var acc = 0.0;
+  for (var ky = 0u; ky < K; ky = ky + 1u) {
+    for (var kx = 0u; kx < K; kx = kx + 1u) {
+      let q = (oy * S + ky) * W + ox * S + kx;
       let v = x[base + q];
-      if (v > best) {
-        best = v;
-        at = q;
+      if (MAX) {
+        let better = v > best;
+        best = select(best, v, better);
+        at = select(at, q, better);
+      } else {
+        acc = acc + v;
       }
     }
   }
-  y[i] = best;
-  arg[i] = at;
+  if (MAX) {
+    y[i] = best;
+    arg[i] = at;
+  } else {
+    y[i] = acc * (1.0 / f32(K * K));
+  }
+}
+
+// First output row (or column) whose window covers input coordinate v.
+fn first_cover(v: u32) -> u32 {
+  return select(0u, (v + 1u - K + S - 1u) / S, v + 1u > K);
 }
 
 @compute @workgroup_size(WG)
-fn avg_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = flat(gid, nwg);
+fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * WG;
   if (i >= p.total) {
     return;
   }
-  let plane = i / (p.oh * p.ow);
-  let r = i - plane * p.oh * p.ow;
-  let oy = r / p.ow;
-  let ox = r - oy * p.ow;
-  let base = plane * p.h * p.w;
+  let plane = i / (H * W);
+  let q = i - plane * H * W;
+  let yy = q / W;
+  let xx = q - yy * W;
+  let y0 = first_cover(yy);
+  let x0 = first_cover(xx);
+  let yend = min(yy / S + 1u, OH);
+  let xend = min(xx / S + 1u, OW);
+  let obase = plane * OH * OW;
   var acc = 0.0;
-  for (var ky = 0u; ky < p.k; ky = ky + 1u) {
-    for (var kx = 0u; kx < p.k; kx = kx + 1u) {
-      acc = acc + x[base + (oy * p.s + ky) * p.w + ox * p.s + kx];
-    }
-  }
-  y[i] = acc / f32(p.k * p.k);
-}
-
-// Output rows (or columns) whose window covers input coordinate v: [lo, hi).
-fn cover(v: u32, n: u32) -> vec2<u32> {
-  var lo = 0u;
-  if (v + 1u > p.k) {
-    lo = (v + 1u - p.k + p.s - 1u) / p.s;
-  }
-  let hi = min(v / p.s + 1u, n);
-  return vec2<u32>(lo, hi);
-}
-
-@compute @workgroup_size(WG)
-fn max_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = flat(gid, nwg);
-  if (i >= p.total) {
-    return;
-  }
-  let plane = i / (p.h * p.w);
-  let q = i - plane * p.h * p.w;
-  let yy = q / p.w;
-  let xx = q - yy * p.w;
-  let ry = cover(yy, p.oh);
-  let rx = cover(xx, p.ow);
-  let obase = plane * p.oh * p.ow;
-  var acc = 0.0;
-  for (var oy = ry.x; oy < ry.y; oy = oy + 1u) {
-    for (var ox = rx.x; ox < rx.y; ox = ox + 1u) {
-      let o = obase + oy * p.ow + ox;
-      if (argin[o] == q) {
-        acc = acc + dy[o];
+  // Fixed trip counts (SPAN x SPAN), out-of-range windows masked: no divergent loop bounds.
+  for (var jy = 0u; jy < SPAN; jy = jy + 1u) {
+    for (var jx = 0u; jx < SPAN; jx = jx + 1u) {
+      let oy = y0 + jy;
+      let ox = x0 + jx;
+      let o = obase + min(oy, OH - 1u) * OW + min(ox, OW - 1u);
+      var hit = (oy < yend) & (ox < xend); // & not &&: no short-circuit branch
+      if (MAX) {
+        hit = hit & (argin[o] == q);
       }
+      acc = acc + select(0.0, dy[o], hit);
     }
   }
-  dx[i] = acc;
-}
-
-@compute @workgroup_size(WG)
-fn avg_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = flat(gid, nwg);
-  if (i >= p.total) {
-    return;
+  if (MAX) {
+    dx[i] = acc;
+  } else {
+    dx[i] = acc * (1.0 / f32(K * K));
   }
-  let plane = i / (p.h * p.w);
-  let q = i - plane * p.h * p.w;
-  let yy = q / p.w;
-  let xx = q - yy * p.w;
-  let ry = cover(yy, p.oh);
-  let rx = cover(xx, p.ow);
-  let obase = plane * p.oh * p.ow;
-  var acc = 0.0;
-  for (var oy = ry.x; oy < ry.y; oy = oy + 1u) {
-    for (var ox = rx.x; ox < rx.y; ox = ox + 1u) {
-      acc = acc + dy[obase + oy * p.ow + ox];
-    }
-  }
-  dx[i] = acc / f32(p.k * p.k);
 }

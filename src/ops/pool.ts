@@ -9,13 +9,14 @@ import type { Gpu } from '../gpu/device.js';
 import type { KernelSpec } from '../gpu/kernel.js';
 import { Tensor } from '../tensor.js';
 import type { Tape } from '../tape.js';
-import { grid1d } from './grid.js';
+import { grid1d } from './grid.js'; // global pool
 
-type PoolEntry = 'max_forward' | 'avg_forward' | 'max_backward' | 'avg_backward';
-const poolSpec = (entryPoint: PoolEntry): KernelSpec => ({
-  name: 'nn/pool',
+/** One kernel family for max and average pooling; the geometry is compiled in (pool.wgsl). */
+const poolSpec = (entryPoint: 'forward' | 'backward', max: boolean, g: PoolGeom): KernelSpec => ({
+  name: `nn/pool_${max ? 'max' : 'avg'}`,
   parts: [{ file: 'kernels/nn/pool.wgsl', code: poolSrc }],
   entryPoint,
+  consts: { MAX: max, K: g.k, S: g.s, H: g.h, W: g.w, OH: g.oh, OW: g.ow },
 });
 const gapSpec = (entryPoint: 'forward' | 'backward', tpr = 1): KernelSpec => ({
   name: 'nn/global_avg_pool',
@@ -42,7 +43,6 @@ function geom(x: Tensor, k: number, s: number): PoolGeom {
   return { n, c, h, w, oh: Math.floor((h - k) / s) + 1, ow: Math.floor((w - k) / s) + 1, k, s };
 }
 
-const params = (g: PoolGeom, total: number) => ({ total, h: g.h, w: g.w, oh: g.oh, ow: g.ow, k: g.k, s: g.s });
 
 /** Max pool (default 2x2, stride 2); saves the argmax indices for backward. */
 export function maxPool2d(tape: Tape | null, x: Tensor, k = 2, s = k): Tensor {
@@ -50,11 +50,7 @@ export function maxPool2d(tape: Tape | null, x: Tensor, k = 2, s = k): Tensor {
   const g = geom(x, k, s);
   const y = Tensor.empty(gpu, [g.n, g.c, g.oh, g.ow]);
   const arg = Tensor.empty(gpu, y.shape, 'u32');
-  gpu.dispatch(
-    gpu.kernel(poolSpec('max_forward')),
-    { p: params(g, y.size), x: x.buffer, y: y.buffer, arg: arg.buffer },
-    grid1d(Math.ceil(y.size / 256)),
-  );
+  gpu.dispatchOver(gpu.kernel(poolSpec('forward', true, g)), { p: { total: y.size }, x: x.buffer, y: y.buffer, arg: arg.buffer }, y.size);
   if (!tape) {
     arg.release();
     return y;
@@ -66,11 +62,7 @@ export function maxPool2d(tape: Tape | null, x: Tensor, k = 2, s = k): Tensor {
     saved: [arg],
     backward: ([gy]) => {
       const dx = Tensor.empty(gpu, x.shape);
-      gpu.dispatch(
-        gpu.kernel(poolSpec('max_backward')),
-        { p: params(g, x.size), dy: gy!.buffer, argin: arg.buffer, dx: dx.buffer },
-        grid1d(Math.ceil(x.size / 256)),
-      );
+      gpu.dispatchOver(gpu.kernel(poolSpec('backward', true, g)), { p: { total: x.size }, dy: gy!.buffer, argin: arg.buffer, dx: dx.buffer }, x.size);
       return [dx];
     },
   });
@@ -82,18 +74,14 @@ export function avgPool2d(tape: Tape | null, x: Tensor, k: number, s = k): Tenso
   const gpu = x.gpu;
   const g = geom(x, k, s);
   const y = Tensor.empty(gpu, [g.n, g.c, g.oh, g.ow]);
-  gpu.dispatch(gpu.kernel(poolSpec('avg_forward')), { p: params(g, y.size), x: x.buffer, y: y.buffer }, grid1d(Math.ceil(y.size / 256)));
+  gpu.dispatchOver(gpu.kernel(poolSpec('forward', false, g)), { p: { total: y.size }, x: x.buffer, y: y.buffer, arg: gpu.dummy }, y.size);
   tape?.record({
     op: 'avgpool2d',
     inputs: [x],
     outputs: [y],
     backward: ([gy]) => {
       const dx = Tensor.empty(gpu, x.shape);
-      gpu.dispatch(
-        gpu.kernel(poolSpec('avg_backward')),
-        { p: params(g, x.size), dy: gy!.buffer, dx: dx.buffer },
-        grid1d(Math.ceil(x.size / 256)),
-      );
+      gpu.dispatchOver(gpu.kernel(poolSpec('backward', false, g)), { p: { total: x.size }, dy: gy!.buffer, argin: gpu.dummy, dx: dx.buffer }, x.size);
       return [dx];
     },
   });
