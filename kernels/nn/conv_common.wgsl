@@ -6,6 +6,9 @@ struct ConvParams {
   kw: u32, stride: u32, pad: u32, kchunk: u32,
   inv_ohw: f32, inv_ow: f32, inv_khw: f32, inv_kw: f32,
   inv_hw: f32, inv_w: f32, inv_stride: f32, ktotal: u32,
+  // Columns (positions) per batch slice b of the GEMM: a position count over 65535 workgroups
+  // of columns is dispatched as several slices along z (fwd, dgrad).
+  chunk_cols: u32,
 }
 @group(0) @binding(0) var<uniform> p: ConvParams;
 

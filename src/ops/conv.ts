@@ -31,6 +31,8 @@ export interface Conv2dOptions {
   algo?: 'implicit' | 'im2col';
   /** im2col: scratch cap per matrix in floats (tests use small values to exercise chunking). */
   chunkFloats?: number;
+  /** implicit: workgroups per dispatch along x before positions go to slices along z (tests). */
+  maxGridX?: number;
 }
 
 export interface ConvGeometry {
@@ -66,13 +68,25 @@ export function convGeometry(xShape: readonly number[], wShape: readonly number[
 }
 
 /** kernels/nn/conv_common.wgsl's ConvParams. */
-function params(g: ConvGeometry, kchunk = 0, ktotal = 0): UniformValues {
+function params(g: ConvGeometry, kchunk = 0, ktotal = 0, chunkCols = 0): UniformValues {
   const { nb, cin, h, w, cout, oh, ow, kh, kw, stride, pad } = g;
   return {
-    nb, cin, h, w, cout, oh, ow, kh, kw, stride, pad, kchunk, ktotal,
+    nb, cin, h, w, cout, oh, ow, kh, kw, stride, pad, kchunk, ktotal, chunk_cols: chunkCols,
     inv_ohw: 1 / (oh * ow), inv_ow: 1 / ow, inv_khw: 1 / (kh * kw), inv_kw: 1 / kw,
     inv_hw: 1 / (h * w), inv_w: 1 / w, inv_stride: 1 / stride,
   };
+}
+
+/**
+ * Grid of an implicit-GEMM pass over `cols` positions: column tiles along x, row tiles along y,
+ * and, past the per-dimension workgroup limit, slices of `chunkCols` positions along z.
+ */
+function sliceGrid(gpu: Gpu, rows: number, cols: number, tiles: MatmulTiles, maxX?: number): { grid: [number, number, number]; chunkCols: number } {
+  const [gx, gy] = matmulGrid(rows, cols, 1, tiles);
+  const max = maxX ?? gpu.limits.maxComputeWorkgroupsPerDimension;
+  const slices = Math.ceil(gx / max);
+  const perSlice = Math.ceil(gx / slices);
+  return { grid: [perSlice, gy, slices], chunkCols: slices === 1 ? cols : perSlice * tiles.TILE_N };
 }
 
 function core(gpu: Gpu, tiles: MatmulTiles): WgslPart {
@@ -101,7 +115,8 @@ export function conv2dForward(gpu: Gpu, x: Tensor, w: Tensor, bias?: Tensor | nu
     parts: [INDEX, COMMON, { file: 'kernels/nn/conv_fwd.wgsl', code: fwdSrc }, MATMUL_SCALAR_HOOKS, core(gpu, tiles)],
     consts: { ...tileConsts(tiles), HAS_BIAS: !!bias },
   });
-  gpu.dispatch(kernel, { p: params(g), X: x.buffer, Wt: w.buffer, bias: bias?.buffer ?? gpu.dummy, Y: y.buffer }, matmulGrid(g.cout, g.nb * g.oh * g.ow, 1, tiles), { flops: convFlops(g) });
+  const s = sliceGrid(gpu, g.cout, g.nb * g.oh * g.ow, tiles, o.maxGridX);
+  gpu.dispatch(kernel, { p: params(g, 0, 0, s.chunkCols), X: x.buffer, Wt: w.buffer, bias: bias?.buffer ?? gpu.dummy, Y: y.buffer }, s.grid, { flops: convFlops(g) });
   return y;
 }
 
@@ -116,7 +131,8 @@ export function conv2dInputGrad(gpu: Gpu, gy: Tensor, w: Tensor, xShape: readonl
     parts: [INDEX, COMMON, { file: 'kernels/nn/conv_dgrad.wgsl', code: dgradSrc }, MATMUL_SCALAR_HOOKS, core(gpu, tiles)],
     consts: { ...tileConsts(tiles) },
   });
-  gpu.dispatch(kernel, { p: params(g), dY: gy.buffer, Wt: w.buffer, dX: dx.buffer }, matmulGrid(g.cin, g.nb * g.h * g.w, 1, tiles), { flops: convFlops(g) });
+  const s = sliceGrid(gpu, g.cin, g.nb * g.h * g.w, tiles, o.maxGridX);
+  gpu.dispatch(kernel, { p: params(g, 0, 0, s.chunkCols), dY: gy.buffer, Wt: w.buffer, dX: dx.buffer }, s.grid, { flops: convFlops(g) });
   return dx;
 }
 

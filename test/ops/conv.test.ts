@@ -55,6 +55,31 @@ describe(`conv2d (${algo}) on the GPU vs float64 reference`, () => {
       [X, W, B, GY, Y, DX, dW, db!].forEach((t) => t.release());
     });
 
+  if (algo === 'implicit')
+    it('positions past the per-dimension workgroup limit go to slices along z (forward and dx)', async () => {
+      const gpu = await testGpu();
+      const s: ConvShape = { nb: 3, cin: 2, h: 9, w: 10, cout: 3, k: 3, stride: 1, pad: 1 };
+      const x = randn(s.nb * s.cin * s.h * s.w, 51);
+      const w = randn(s.cout * s.cin * 9, 52);
+      const b = randn(s.cout, 53);
+      const gy = randn(s.nb * s.cout * s.h * s.w, 54);
+      const X = Tensor.from(gpu, x, [s.nb, s.cin, s.h, s.w]);
+      const W = Tensor.from(gpu, w, [s.cout, s.cin, 3, 3]);
+      const B = Tensor.from(gpu, b, [s.cout]);
+      const GY = Tensor.from(gpu, gy, [s.nb, s.cout, s.h, s.w]);
+      const ref = convBackwardRef(s, x, w, gy);
+      // 270 positions: with at most 1 or 2 column tiles per dispatch row, several uneven slices.
+      for (const maxGridX of [1, 2]) {
+        const o = { stride: 1, padding: 1, algo, maxGridX };
+        const Y = conv2dForward(gpu, X, W, B, o);
+        const DX = conv2dInputGrad(gpu, GY, W, X.shape, o);
+        expectClose(await Y.read(), convForwardRef(s, x, w, b), TOL, `Y, maxGridX ${maxGridX}`);
+        expectClose(await DX.read(), ref.dx, TOL, `DX, maxGridX ${maxGridX}`);
+        [Y, DX].forEach((t) => t.release());
+      }
+      [X, W, B, GY].forEach((t) => t.release());
+    });
+
   it('weight gradient: split-K (with and without bias) equals the reference', async () => {
     const gpu = await testGpu();
     const s: ConvShape = { nb: 4, cin: 3, h: 13, w: 12, cout: 5, k: 3, stride: 1, pad: 1 };
