@@ -193,23 +193,18 @@ async function main(): Promise<number> {
   if (!skipStages.has('bench')) {
     const bench: Record<string, unknown> = {};
     stages.bench = bench;
+    // Benches print their JSON list on stdout, on one line or pretty-printed over many.
     const parseRows = (s: string): Array<Record<string, unknown>> | null => {
-      const line = s.trim().split('\n').reverse().find((l) => l.startsWith('['));
-      if (!line) {
-        // report() pretty-prints the JSON list over several lines
-        const i = s.indexOf('[\n');
-        if (i < 0) return null;
+      const candidates = [s.trim(), ...s.trim().split('\n').reverse().filter((l) => l.startsWith('[{')), s.slice(Math.max(0, s.indexOf('[\n')))];
+      for (const c of candidates) {
         try {
-          return JSON.parse(s.slice(i));
+          const v = JSON.parse(c);
+          if (Array.isArray(v)) return v as Array<Record<string, unknown>>;
         } catch {
-          return null;
+          /* next candidate */
         }
       }
-      try {
-        return JSON.parse(line);
-      } catch {
-        return null;
-      }
+      return null;
     };
     const peakRun = await runChild('bench peak', 'bench.mjs', ['peak', '--json'], small ? 120 : 30);
     const measured = (parseRows(peakRun.stdout)?.[0]?.gflops as number | undefined) ?? null;
