@@ -262,6 +262,26 @@ export class Gpu {
     return (this.dummyBuffer ??= this.device.createBuffer({ size: 256, usage: 0x80 | COPY_DST | COPY_SRC, label: 'dummy' }));
   }
 
+  private scratchBuffer: GPUBuffer | null = null;
+  /** A second placeholder, for an unused read_write binding in a dispatch that binds `dummy` read-only. */
+  get dummyWritable(): GPUBuffer {
+    return (this.scratchBuffer ??= this.device.createBuffer({ size: 256, usage: 0x80 | COPY_DST | COPY_SRC, label: 'dummy (writable)' }));
+  }
+
+  private constants = new Map<string, GPUBuffer>();
+  /** A read-only storage buffer holding `values`, created once per device and content. */
+  constantBuffer(values: readonly number[]): GPUBuffer {
+    const key = values.join(',');
+    let buf = this.constants.get(key);
+    if (!buf) {
+      buf = this.device.createBuffer({ size: Math.max(16, values.length * 4), usage: 0x80 | COPY_DST | COPY_SRC, mappedAtCreation: true, label: `constant [${key}]` });
+      new Float32Array(buf.getMappedRange()).set(values);
+      buf.unmap();
+      this.constants.set(key, buf);
+    }
+    return buf;
+  }
+
   /** An immutable uniform buffer holding `data`, cached by content. */
   uniform(data: ArrayBufferView): GPUBuffer {
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);

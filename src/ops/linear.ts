@@ -19,13 +19,6 @@ export interface LinearOptions {
 
 type Mode = 0 | 1 | 2;
 
-const scratch = new WeakMap<Gpu, Tensor>();
-/** A writable placeholder for the unused read_write binding (gpu.dummy is read-only here). */
-function scratchOf(gpu: Gpu): Tensor {
-  let t = scratch.get(gpu);
-  if (!t) scratch.set(gpu, (t = Tensor.empty(gpu, [64])));
-  return t;
-}
 
 function dispatch(
   gpu: Gpu,
@@ -68,7 +61,7 @@ function dispatch(
       Yf: b.Y?.buffer ?? d,
       bias: b.bias?.buffer ?? d,
       C: b.C.buffer,
-      C2: (b.C2 ?? scratchOf(gpu)).buffer,
+      C2: b.C2?.buffer ?? gpu.dummyWritable,
       ...(vec ? { X4: b.X?.buffer ?? d, Wt4: b.W?.buffer ?? d, G4: b.G?.buffer ?? d, Yf4: b.Y?.buffer ?? d } : {}),
     },
     matmulGrid(M, N, 1, tiles),

@@ -18,7 +18,7 @@ import { Tensor } from '../tensor.js';
 import type { Tape } from '../tape.js';
 import { InputError } from '../errors.js';
 import { MATMUL_SCALAR_HOOKS, matmulCore, matmulGrid, matmulTiles, matmulVec, tileConsts, useVec4, type MatmulTiles } from '../ops/matmul-core.js';
-import { validatePair } from './validate.js';
+import { validateOptions, validatePair } from './validate.js';
 
 export type Convention = 'official' | 'paper';
 export type Form = 'auto' | 'cov' | 'gram';
@@ -101,10 +101,10 @@ export function chooseForm(n: number, d: number, form: Form = 'auto'): 'cov' | '
 }
 
 export function resolveOptions(n: number, d: number, o: VicregOptions = {}): Resolved {
+  // The one validator, shared with the CLI: weights >= 0, eps > 0, known convention and form.
+  validateOptions(o);
   const convention = o.convention ?? 'official';
-  if (convention !== 'official' && convention !== 'paper') throw new InputError('bad-option', `unknown convention '${convention}' (official|paper)`);
   const form = o.form ?? 'auto';
-  if (form !== 'auto' && form !== 'cov' && form !== 'gram') throw new InputError('bad-option', `unknown form '${form}' (auto|cov|gram)`);
   const r = {
     convention,
     form: chooseForm(n, d, form),
@@ -114,10 +114,6 @@ export function resolveOptions(n: number, d: number, o: VicregOptions = {}): Res
     gamma: o.gamma ?? 1,
     eps: o.eps ?? 1e-4,
   };
-  for (const k of ['lambda', 'mu', 'nu', 'gamma', 'eps'] as const) {
-    if (!Number.isFinite(r[k])) throw new InputError('bad-option', `${k} must be a finite number, got ${r[k]}`);
-  }
-  if (r.eps < 0) throw new InputError('bad-option', `eps must be >= 0, got ${r.eps}`);
   return r;
 }
 
@@ -231,17 +227,11 @@ async function readTerms(terms: Tensor): Promise<VicregTerms> {
 
 // dLoss/dTotal = 1 for the standalone loss: one constant buffer per device, uploaded once
 // (not a staging upload on every call).
-const ones = new WeakMap<Gpu, Tensor>();
-function one(gpu: Gpu): Tensor {
-  let t = ones.get(gpu);
-  if (!t) ones.set(gpu, (t = Tensor.from(gpu, new Float32Array([1]), [1])));
-  return t;
-}
 
 /** Loss, terms and both gradients on the GPU, one encoder, no read-back. Throws InputError for bad shapes/options. */
 export function vicregLoss(gpu: Gpu, z1: Tensor, z2: Tensor, opts: VicregOptions = {}): VicregResult {
   const f = forward(gpu, z1, z2, opts);
-  const [gradZ1, gradZ2] = gradients(gpu, z1, z2, f, one(gpu).buffer);
+  const [gradZ1, gradZ2] = gradients(gpu, z1, z2, f, gpu.constantBuffer([1]));
   for (const t of [f.colstats, f.zc, f.zct, f.mat, f.partials]) t.release();
   return {
     terms: f.terms,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InputError, type InputErrorCode } from '../../src/errors.js';
 import { firstNonFinite, validateOptions, validatePair } from '../../src/vicreg/validate.js';
+import { resolveOptions } from '../../src/vicreg/loss.js';
 
 function code(fn: () => unknown): { code: InputErrorCode; message: string } {
   try {
@@ -85,6 +86,8 @@ describe('validateOptions', () => {
       { form: 'dense' },
     ]) {
       expect(code(() => validateOptions(o as never)).code).toBe('bad-option');
+      // The library resolves options through the same validator as the CLI.
+      expect(code(() => resolveOptions(8, 4, o as never)).message).toBe(code(() => validateOptions(o as never)).message);
     }
   });
 });
