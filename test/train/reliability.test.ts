@@ -272,6 +272,20 @@ describe('resume', () => {
     expect(['epoch', 'std_hist', 'corr', 'step'].map(count)).toEqual(before);
   });
 
+  it('divergence stops with a message that says what works (a new run with a lower rate), exit 2', () => {
+    const r = spawnSync(
+      process.execPath,
+      ['scripts/run.mjs', 'bench/train.ts', '--out', join(tmp, 'diverge'), '--data', dataDir, '--preset', 'smoke', '--no-eval', '--lr', '1e30', '--eta', '1e6'],
+      { cwd: ROOT, encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(r.status, r.stderr).toBe(2);
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('vicreg:'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/training diverged: the loss is not finite at step \d+\. .*resuming would diverge again.*start a new run with a lower learning rate \(--lr below 1e\+30\)/);
+    // The last good checkpoint (if any was written) is intact and loadable.
+    if (existsSync(join(tmp, 'diverge', 'checkpoint', 'model.ckpt'))) expect(() => loadCheckpoint(findCheckpoint(join(tmp, 'diverge')))).not.toThrow();
+  });
+
   it('checkpoint headers with impossible fields are refused with one line', () => {
     const ok = header(3);
     const bad: [Record<string, unknown>, RegExp][] = [
