@@ -233,7 +233,9 @@ async function main(): Promise<number> {
     const out = mkdtempSync(join(tmpdir(), 'gpu-check-train-'));
     const data = val('--data') ?? (existsSync(join(here, 'data', 'train-images-idx3-ubyte.gz')) ? join(here, 'data') : undefined);
     const args = ['--preset', 'full', '--out', out, '--no-eval', ...(data ? ['--data', data] : [])];
-    args.push(...(small ? ['--batch', '32', '--train-limit', '256', '--epochs', '3'] : ['--train-limit', '25600', '--epochs', '3']));
+    // Full: 300 steps, a step record every 20 (the preset's logEvery). Small: the full model is
+    // ~60 s per step on a loaded lavapipe, so 4 steps; only the last one is logged (no loss trend).
+    args.push(...(small ? ['--batch', '16', '--train-limit', '64', '--epochs', '1'] : ['--train-limit', '25600', '--epochs', '3']));
     const r = await runChild('train (full preset)', 'train.mjs', args, small ? 600 : 150);
     const metrics = join(out, 'metrics.jsonl');
     const recs = existsSync(metrics) ? readFileSync(metrics, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, number | string>) : [];
