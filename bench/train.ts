@@ -23,6 +23,8 @@ import { PRESETS, resolveConfig, type ConfigOverrides, type TrainConfig } from '
 import { CHECKPOINT_DIR, findCheckpoint, loadCheckpoint } from '../src/train/checkpoint.js';
 import { DivergedError, train, type StopFlag } from '../src/train/loop.js';
 import { loadInitWeights } from '../src/export/torch.js';
+import { openCollective, singleProcess, underMpi, type Collective } from '../src/dist/collective.js';
+import { launchRanks, prepareRankEnvironment } from '../src/dist/launch.js';
 
 const SPEC: ArgSpec = {
   positionals: [],
@@ -44,6 +46,8 @@ const SPEC: ArgSpec = {
     eta: { type: 'number', min: 0, minExclusive: true },
     warmup: { type: 'number', min: 0 },
     grid: { type: 'number', integer: true, min: 1 },
+    // Data-parallel ranks through mpirun (docs/distributed.md).
+    ranks: { type: 'number', integer: true, min: 1 },
     help: { type: 'boolean' },
   },
 };
@@ -57,7 +61,8 @@ const USAGE = `usage: npm run train -- --out DIR [--preset ${Object.keys(PRESETS
   --force-resume  continue a checkpoint that belongs to another run than DIR's (config.json's run_id)
   --no-eval       skip the evaluations (kept by --resume)
   --init-from F   start from the encoder weights in F (.safetensors, names as in DIR/encoder.safetensors)
-  --data DIR      Fashion-MNIST's four .gz files (default ${FASHION_MNIST_DIR})`;
+  --data DIR      Fashion-MNIST's four .gz files (default ${FASHION_MNIST_DIR})
+  --ranks N       data-parallel training on N processes under Open MPI's mpirun (--batch stays the global batch)`;
 
 function ensureWritable(dir: string): void {
   makeDirs(dir, '--out');
@@ -76,6 +81,9 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const { options: a } = parseArgs(argv, SPEC);
+  const ranks = (a.ranks as number | undefined) ?? 1;
+  if (ranks > 1 && !underMpi()) return launchRanks(ranks, process.argv[1]!, argv);
+  if (underMpi()) prepareRankEnvironment();
   const stop: StopFlag = { requested: false };
   let firstAt = 0;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -93,6 +101,8 @@ async function main(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // mpirun forwards SIGUSR1 to every rank (the --ranks launcher turns Ctrl-C into it).
+  if (underMpi()) process.on('SIGUSR1', () => onSignal('SIGINT'));
 
   const overrides: ConfigOverrides = {};
   if (a.epochs !== undefined) overrides.epochs = a.epochs as number;
@@ -149,8 +159,11 @@ async function main(argv: string[]): Promise<number> {
   if (!existsSync(dataDir)) throw new InputError('bad-file', `data directory not found: ${dataDir} (install dataset-fashion-mnist or pass --data DIR)`);
   const data = loadFashionMnist(dataDir);
 
+  collective = await openCollective();
+  if (a.ranks !== undefined && ranks !== collective.size) throw new InputError('bad-option', `--ranks ${ranks} but mpirun started ${collective.size}`);
   const gpu = await createGpu();
   const res = await train({
+    collective,
     outDir: out,
     config: cfg,
     data,
@@ -163,17 +176,22 @@ async function main(argv: string[]): Promise<number> {
     // Unset: a resumed run keeps its checkpoint's choice.
     evaluate: a['no-eval'] ? false : undefined,
   });
+  // Every rank waits here until rank 0 has written its checkpoint and outputs (then none is cut short).
+  collective.finalize();
   if (res.status !== 'done') {
     const sig = stop.signal ?? 'stop';
+    if (collective.rank !== 0) return sig === 'SIGTERM' ? 143 : 130;
     process.stderr.write(
       `vicreg-train: interrupted (${sig}) after step ${res.step}; checkpoint ${res.checkpoint}\n` +
         `vicreg-train: resume with: npm run train -- --resume ${out}\n`,
     );
     return sig === 'SIGTERM' ? 143 : 130;
   }
-  process.stdout.write(JSON.stringify(res.summary) + '\n');
+  if (collective.rank === 0) process.stdout.write(JSON.stringify(res.summary) + '\n');
   return 0;
 }
+
+let collective: Collective = singleProcess;
 
 let code: number;
 try {
@@ -183,6 +201,8 @@ try {
     process.stderr.write(`vicreg: error: ${e.message}\n`);
     code = 2;
   } else code = reportError(e);
+  // A rank that fails exits without MPI_Finalize: mpirun then ends the other ranks.
+  if (collective.size > 1) process.stderr.write(`vicreg-train: rank ${collective.rank} of ${collective.size} failed\n`);
 }
 // Dawn keeps the event loop alive; exit explicitly.
 process.exit(code);

@@ -17,7 +17,9 @@ if (!entry) {
 }
 const outDir = join(root, '.cache', 'run');
 mkdirSync(outDir, { recursive: true });
-const outfile = join(outDir, basename(entry).replace(/\.ts$/, '.mjs'));
+// Under plain `mpirun -np N node scripts/run.mjs ...` every rank bundles: one file each, not one written N times at once.
+const rank = process.env.OMPI_COMM_WORLD_RANK;
+const outfile = join(outDir, basename(entry).replace(/\.ts$/, rank === undefined ? '.mjs' : `.rank${rank}.mjs`));
 try {
   await build({
     entryPoints: [resolve(root, entry)],

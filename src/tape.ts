@@ -13,7 +13,7 @@ export interface TapeRecord {
   inputs: Tensor[];
   outputs: Tensor[];
   /** Gradients of the inputs (null where an input needs none) given those of the outputs. */
-  backward: (gradOutputs: Array<Tensor | null>) => Array<Tensor | null>;
+  backward: (gradOutputs: Array<Tensor | null>) => Array<Tensor | null> | Promise<Array<Tensor | null>>;
   /** Tensors kept alive only for backward; released by dispose(). */
   saved?: Tensor[];
 }
@@ -43,6 +43,21 @@ export class Tape {
    * `param.grad` (accumulated when already set); intermediate gradients are released.
    */
   backward(root: Tensor, seed: Tensor): void {
+    const walk = this.walk(root, seed);
+    if (!walk.next().done) throw new Error('tape.backward: a record has an asynchronous backward (use backwardAsync)');
+  }
+
+  /**
+   * backward() for tapes whose records may return a Promise (ops that wait for other
+   * processes, e.g. synchronised batch norm); the same order of work otherwise.
+   */
+  async backwardAsync(root: Tensor, seed: Tensor): Promise<void> {
+    const walk = this.walk(root, seed);
+    for (let r = walk.next(); !r.done; r = walk.next(await r.value));
+  }
+
+  /** The backward pass; yields each asynchronous record's Promise and resumes with its result. */
+  private *walk(root: Tensor, seed: Tensor): Generator<Promise<Array<Tensor | null>>, void, Array<Tensor | null>> {
     const grads = new Map<Tensor, Tensor>([[root, seed]]);
     const ownedGrads = new Set<Tensor>();
     const addGrad = (t: Tensor, g: Tensor): void => {
@@ -70,7 +85,8 @@ export class Tape {
       const rec = this.records[r]!;
       const gOut = rec.outputs.map((o) => grads.get(o) ?? null);
       if (gOut.every((g) => g === null)) continue;
-      const gIn = rec.backward(gOut);
+      const res = rec.backward(gOut);
+      const gIn = res instanceof Promise ? yield res : res;
       rec.inputs.forEach((inp, i) => {
         const g = gIn[i];
         if (g) addGrad(inp, g);

@@ -8,7 +8,7 @@ import type { Gpu } from '../gpu/device.js';
 import { Tensor } from '../tensor.js';
 import { InputError } from '../errors.js';
 import { augmentViews, normalizeImages } from './augment.js';
-import { resolveAugment, sampleBatchParams, type AugmentConfig } from './augment-params.js';
+import { AUG_PARAMS, resolveAugment, sampleBatchParams, type AugmentConfig } from './augment-params.js';
 import { uploadImages, type GpuImages } from './gpu-images.js';
 import { epochPermutation } from './rng.js';
 import type { Split } from './fashion.js';
@@ -76,11 +76,27 @@ export class GpuDataset {
     return this.perm.order.slice(start, start + this.batchSize);
   }
 
-  /** Both augmented views [B,1,S,S] of global step `step` (caller releases them). Records work; no read-back. */
-  batch(step: number): TrainBatch {
-    const indices = this.batchIndices(step);
+  /**
+   * Both augmented views [B,1,S,S] of global step `step` (caller releases them). Records work; no read-back.
+   * With `shard`, only slots [lo, hi) of that batch: the same images and the same augmentation
+   * draws as those slots of the whole batch (data-parallel ranks each take their shard).
+   */
+  batch(step: number, shard?: { lo: number; hi: number }): TrainBatch {
+    let indices = this.batchIndices(step);
     const { height, width } = this.images;
-    const params = sampleBatchParams(this.cfg, height, width, this.seed, step, this.batchSize);
+    let params = sampleBatchParams(this.cfg, height, width, this.seed, step, this.batchSize);
+    if (shard) {
+      const { lo, hi } = shard;
+      const B = this.batchSize;
+      if (!(Number.isInteger(lo) && Number.isInteger(hi) && 0 <= lo && lo < hi && hi <= B)) throw new RangeError(`batch shard [${lo}, ${hi}) of a batch of ${B}`);
+      indices = indices.slice(lo, hi);
+      // [2, B, AUG_PARAMS] -> [2, hi - lo, AUG_PARAMS]
+      const view = (v: number) => params.subarray((v * B + lo) * AUG_PARAMS, (v * B + hi) * AUG_PARAMS);
+      const out = new Float32Array(2 * (hi - lo) * AUG_PARAMS);
+      out.set(view(0));
+      out.set(view(1), (hi - lo) * AUG_PARAMS);
+      params = out;
+    }
     const [view1, view2] = this.augmentWith(indices, params);
     return { view1, view2, indices, epoch: this.epochOf(step) };
   }

@@ -9,7 +9,7 @@
 import type { Gpu } from '../gpu/device.js';
 import { Tensor } from '../tensor.js';
 import type { Tape } from '../tape.js';
-import { batchNorm, type BatchNormParams } from '../ops/batchnorm.js';
+import { batchNorm, batchNormSynced, type BatchNormOptions, type BatchNormParams, type BnSync } from '../ops/batchnorm.js';
 import { avgPool2d, globalAvgPool, maxPool2d } from '../ops/pool.js';
 import { conv2d } from '../ops/conv.js';
 import { linear } from '../ops/linear.js';
@@ -114,12 +114,31 @@ export class VicregModel {
 
   /** Representation [B, R] of images [B, C, H, W]. `training`: batch statistics + running-stat update. */
   encode(tape: Tape | null, x: Tensor, training: boolean): Tensor {
+    return drive(this.encodeSteps(tape, x, training), (c) => batchNorm(tape, c.x, c.bn, c.opts));
+  }
+
+  /** encode() with batch norm synchronised over processes (SyncBN, data-parallel training). */
+  encodeSynced(tape: Tape | null, x: Tensor, training: boolean, sync: BnSync): Promise<Tensor> {
+    return driveAsync(this.encodeSteps(tape, x, training), (c) => batchNormSynced(tape, c.x, c.bn, c.opts, sync));
+  }
+
+  /** Embedding [B, E] of representations [B, R]. */
+  expand(tape: Tape | null, r: Tensor, training: boolean): Tensor {
+    return drive(this.expandSteps(tape, r, training), (c) => batchNorm(tape, c.x, c.bn, c.opts));
+  }
+
+  expandSynced(tape: Tape | null, r: Tensor, training: boolean, sync: BnSync): Promise<Tensor> {
+    return driveAsync(this.expandSteps(tape, r, training), (c) => batchNormSynced(tape, c.x, c.bn, c.opts, sync));
+  }
+
+  // The layers, written once: each batch norm is yielded to the driver (plain or synchronised).
+  private *encodeSteps(tape: Tape | null, x: Tensor, training: boolean): Generator<BnCall, Tensor, Tensor> {
     let h = x;
     for (const [i, c] of this.convs.entries()) {
       // The images need no gradient.
       const y = conv2d(tape, h, c.weight, null, { stride: c.stride, padding: c.pad, inputGrad: i > 0 });
       if (!tape && h !== x) h.release();
-      h = batchNorm(tape, y, c.bn, { training, relu: true });
+      h = yield { x: y, bn: c.bn, opts: { training, relu: true } };
       if (!tape) y.release();
       if (c.pool) {
         const p = maxPool2d(tape, h, 2, 2);
@@ -139,14 +158,13 @@ export class VicregModel {
     return r;
   }
 
-  /** Embedding [B, E] of representations [B, R]. */
-  expand(tape: Tape | null, r: Tensor, training: boolean): Tensor {
+  private *expandSteps(tape: Tape | null, r: Tensor, training: boolean): Generator<BnCall, Tensor, Tensor> {
     let h = r;
     for (const l of this.lins) {
       const y = linear(tape, h, l.weight, l.bias);
       if (!tape && h !== r) h.release();
       if (l.bn) {
-        h = batchNorm(tape, y, l.bn, { training, relu: true });
+        h = yield { x: y, bn: l.bn, opts: { training, relu: true } };
         if (!tape) y.release();
       } else h = y;
     }
@@ -155,6 +173,27 @@ export class VicregModel {
 
   dispose(): void {
     for (const n of this.named()) n.t.release();
+  }
+}
+
+/** A batch norm the layer code asks its driver for. */
+interface BnCall {
+  x: Tensor;
+  bn: BatchNormParams;
+  opts: BatchNormOptions;
+}
+
+function drive(g: Generator<BnCall, Tensor, Tensor>, bn: (c: BnCall) => Tensor): Tensor {
+  for (let r = g.next(); ; ) {
+    if (r.done) return r.value;
+    r = g.next(bn(r.value));
+  }
+}
+
+async function driveAsync(g: Generator<BnCall, Tensor, Tensor>, bn: (c: BnCall) => Promise<Tensor>): Promise<Tensor> {
+  for (let r = g.next(); ; ) {
+    if (r.done) return r.value;
+    r = g.next(await bn(r.value));
   }
 }
 

@@ -130,46 +130,47 @@ function chunking(l: Layout): { chunks: number; chunkLen: number; grid: [number,
   return { chunks, chunkLen, grid: [chunks, l.c] };
 }
 
-/** Batch norm (optionally + ReLU) on [N, C] or [N, C, H, W]; records its backward on `tape`. */
-export function batchNorm(tape: Tape | null, x: Tensor, bn: BatchNormParams, opts: BatchNormOptions = {}): Tensor {
-  const gpu = x.gpu;
-  const training = opts.training ?? true;
-  const relu = opts.relu ?? false;
-  const eps = opts.eps ?? 1e-5;
-  const momentum = opts.momentum ?? 0.1;
-  const l = layoutOf(x, bn);
-  if (training && l.m < 2 && (opts.updateRunningStats ?? true)) {
-    // PyTorch refuses too: the unbiased variance of one value is undefined.
-    throw new RangeError(`batchNorm: training needs more than 1 value per channel, got [${x.shape}]`);
-  }
-  // stats = [mean (C) | invstd (C)]: saved for backward.
-  const stats = Tensor.empty(gpu, [2, l.c]);
-  const fin = (flag: number) => gpu.params('uuuuffu', l.c, l.s, 0, l.m, eps, momentum, flag);
-  if (training) {
-    const { chunks, chunkLen, grid } = chunking(l);
-    const part = Tensor.empty(gpu, [l.c, chunks, 2]);
-    const rp = gpu.params('uuuuu', l.n, l.c, l.s, chunks, chunkLen);
-    gpu.dispatch(gpu.kernel(reduceSpec(l.oneD, 'stats_main', false)), { p: rp, x: x.buffer, part: part.buffer }, grid);
-    gpu.dispatch(
-      gpu.kernel(finalizeSpec('stats_final')),
-      {
-        p: gpu.params('uuuuffu', l.c, l.s, chunks, l.m, eps, momentum, (opts.updateRunningStats ?? true) ? 1 : 0),
-        part: part.buffer,
-        x: x.buffer,
-        stats: stats.buffer,
-        rmean: bn.runningMean.buffer,
-        rvar: bn.runningVar.buffer,
-      },
-      [l.c],
-    );
-    part.release(); // stream-ordered: a later user of this buffer runs after these dispatches
-  } else {
-    gpu.dispatch(
-      gpu.kernel(finalizeSpec('eval_stats')),
-      { p: fin(0), stats: stats.buffer, rmean_in: bn.runningMean.buffer, rvar_in: bn.runningVar.buffer },
-      [Math.ceil(l.c / FIN_WG)],
-    );
-  }
+/** Statistics pass 1: per-channel partial shifted sums, part[c, chunk] = (sum (x-K), sum (x-K)^2), K = x[0, c, 0]. */
+function statsReduce(gpu: Gpu, x: Tensor, l: Layout): { part: Tensor; chunks: number } {
+  const { chunks, chunkLen, grid } = chunking(l);
+  const part = Tensor.empty(gpu, [l.c, chunks, 2]);
+  const rp = gpu.params('uuuuu', l.n, l.c, l.s, chunks, chunkLen);
+  gpu.dispatch(gpu.kernel(reduceSpec(l.oneD, 'stats_main', false)), { p: rp, x: x.buffer, part: part.buffer }, grid);
+  return { part, chunks };
+}
+
+/**
+ * Statistics pass 2: mean/invstd from `chunks` partials per channel over `m` values, shift
+ * K[c] = shift[c * stride], and the running-statistics update.
+ */
+function statsFinalize(
+  gpu: Gpu,
+  l: Layout,
+  part: Tensor,
+  chunks: number,
+  m: number,
+  shift: { buf: GPUBuffer; stride: number },
+  stats: Tensor,
+  bn: BatchNormParams,
+  eps: number,
+  momentum: number,
+  update: boolean,
+): void {
+  gpu.dispatch(
+    gpu.kernel(finalizeSpec('stats_final')),
+    {
+      p: gpu.params('uuuuffu', l.c, shift.stride, chunks, m, eps, momentum, update ? 1 : 0),
+      part: part.buffer,
+      x: shift.buf,
+      stats: stats.buffer,
+      rmean: bn.runningMean.buffer,
+      rvar: bn.runningVar.buffer,
+    },
+    [l.c],
+  );
+}
+
+function applyNorm(gpu: Gpu, x: Tensor, l: Layout, relu: boolean, stats: Tensor, bn: BatchNormParams): Tensor {
   const y = Tensor.empty(gpu, x.shape);
   const v = vecMode(l);
   const items = v === 'scalar' ? x.size : x.size / 4;
@@ -178,6 +179,37 @@ export function batchNorm(tape: Tape | null, x: Tensor, bn: BatchNormParams, opt
     { p: gpu.params('uuu', items, l.c, l.s), x: x.buffer, stats: stats.buffer, gamma: bn.weight.buffer, beta: bn.bias.buffer, y: y.buffer },
     grid1d(Math.ceil(items / 256)),
   );
+  return y;
+}
+
+function resolveBn(x: Tensor, bn: BatchNormParams, opts: BatchNormOptions) {
+  const training = opts.training ?? true;
+  const l = layoutOf(x, bn);
+  if (training && l.m < 2 && (opts.updateRunningStats ?? true)) {
+    // PyTorch refuses too: the unbiased variance of one value is undefined.
+    throw new RangeError(`batchNorm: training needs more than 1 value per channel, got [${x.shape}]`);
+  }
+  return { training, relu: opts.relu ?? false, eps: opts.eps ?? 1e-5, momentum: opts.momentum ?? 0.1, update: opts.updateRunningStats ?? true, l };
+}
+
+/** Batch norm (optionally + ReLU) on [N, C] or [N, C, H, W]; records its backward on `tape`. */
+export function batchNorm(tape: Tape | null, x: Tensor, bn: BatchNormParams, opts: BatchNormOptions = {}): Tensor {
+  const gpu = x.gpu;
+  const { training, relu, eps, momentum, update, l } = resolveBn(x, bn, opts);
+  // stats = [mean (C) | invstd (C)]: saved for backward.
+  const stats = Tensor.empty(gpu, [2, l.c]);
+  if (training) {
+    const { part, chunks } = statsReduce(gpu, x, l);
+    statsFinalize(gpu, l, part, chunks, l.m, { buf: x.buffer, stride: l.s }, stats, bn, eps, momentum, update);
+    part.release(); // stream-ordered: a later user of this buffer runs after these dispatches
+  } else {
+    gpu.dispatch(
+      gpu.kernel(finalizeSpec('eval_stats')),
+      { p: gpu.params('uuuuffu', l.c, l.s, 0, l.m, eps, momentum, 0), stats: stats.buffer, rmean_in: bn.runningMean.buffer, rvar_in: bn.runningVar.buffer },
+      [Math.ceil(l.c / FIN_WG)],
+    );
+  }
+  const y = applyNorm(gpu, x, l, relu, stats, bn);
   if (!tape) {
     stats.release();
     return y;
@@ -196,6 +228,133 @@ export function batchNorm(tape: Tape | null, x: Tensor, bn: BatchNormParams, opt
 }
 
 /**
+ * Cross-process sums for synchronised batch norm (SyncBN, as torch.nn.SyncBatchNorm): every
+ * rank holds an equal share of the batch; `allreduce` sums host arrays over the ranks (blocking).
+ */
+export interface BnSync {
+  readonly rank: number;
+  readonly size: number;
+  allreduce(buf: Float64Array): Float64Array;
+}
+
+/**
+ * batchNorm with the statistics of the batch shared by `sync.size` processes: the per-channel
+ * sums are read back mid-step, summed over the ranks in float64 and uploaded for the finishing
+ * pass; the backward shares its two sums the same way. dweight/dbias stay this rank's own sums
+ * (the gradient all-reduce averages them, as DDP does with SyncBatchNorm). Eval mode and
+ * size 1 are batchNorm itself.
+ *
+ * The local sums are shifted by this rank's first value per channel; they are re-shifted to
+ * rank 0's (which rides along in the same all-reduce: the others add 0), so every rank gets
+ * bit-identical statistics and running statistics.
+ */
+export async function batchNormSynced(tape: Tape | null, x: Tensor, bn: BatchNormParams, opts: BatchNormOptions, sync: BnSync): Promise<Tensor> {
+  const { training, relu, eps, momentum, update, l } = resolveBn(x, bn, opts);
+  if (!training || sync.size === 1) return batchNorm(tape, x, bn, opts);
+  const gpu = x.gpu;
+  const { part, chunks } = statsReduce(gpu, x, l);
+  // One read-back: the partials, then each channel's shift x[0, c, 0].
+  const np = l.c * chunks * 2;
+  const rb = Tensor.empty(gpu, [np + l.c]);
+  gpu.copy(part.buffer, 0, rb.buffer, 0, np * 4);
+  if (l.s === 1) gpu.copy(x.buffer, 0, rb.buffer, np * 4, l.c * 4);
+  else for (let c = 0; c < l.c; c++) gpu.copy(x.buffer, c * l.s * 4, rb.buffer, (np + c) * 4, 4);
+  part.release();
+  const h = new Float32Array(await gpu.read(rb.buffer, 0, (np + l.c) * 4));
+  rb.release();
+  const C = l.c;
+  const m = l.m;
+  const buf = new Float64Array(3 * C);
+  for (let c = 0; c < C; c++) {
+    let a = 0;
+    let b = 0;
+    for (let k = 0; k < chunks; k++) {
+      a += h[(c * chunks + k) * 2]!;
+      b += h[(c * chunks + k) * 2 + 1]!;
+    }
+    const sh = h[np + c]!;
+    buf[c] = a + m * sh; // sum x
+    buf[C + c] = b + 2 * sh * a + m * sh * sh; // sum x^2
+    buf[2 * C + c] = sync.rank === 0 ? sh : 0; // rank 0's shift
+  }
+  sync.allreduce(buf);
+  const M = m * sync.size;
+  const g = new Float32Array(2 * C);
+  const k0 = new Float32Array(C);
+  for (let c = 0; c < C; c++) {
+    const sx = buf[c]!;
+    const z = buf[2 * C + c]!;
+    g[2 * c] = sx - M * z;
+    g[2 * c + 1] = buf[C + c]! - 2 * z * sx + M * z * z;
+    k0[c] = z;
+  }
+  const gsum = Tensor.from(gpu, g, [C, 1, 2]);
+  const shift = Tensor.from(gpu, k0, [C]);
+  const stats = Tensor.empty(gpu, [2, C]);
+  statsFinalize(gpu, l, gsum, 1, M, { buf: shift.buffer, stride: 1 }, stats, bn, eps, momentum, update);
+  gsum.release();
+  shift.release();
+  const y = applyNorm(gpu, x, l, relu, stats, bn);
+  if (!tape) {
+    stats.release();
+    return y;
+  }
+  tape.record({
+    op: relu ? 'batchnorm_relu_sync' : 'batchnorm_sync',
+    inputs: [x, bn.weight, bn.bias],
+    outputs: [y],
+    saved: [stats],
+    backward: async ([gy]) => {
+      const r = await batchNormBackwardSynced(gpu, x, y, gy!, stats, bn.weight, { relu, layout: l }, sync);
+      return [r.dx, r.dweight, r.dbias];
+    },
+  });
+  return y;
+}
+
+/** Backward pass 1: per-channel partials (sum g, sum g (x - mean)), g = dy (masked by y > 0 with the ReLU). */
+function gradReduce(gpu: Gpu, x: Tensor, dy: Tensor, mask: GPUBuffer, stats: Tensor, l: Layout, relu: boolean): { part: Tensor; chunks: number } {
+  const { chunks, chunkLen, grid } = chunking(l);
+  const part = Tensor.empty(gpu, [l.c, chunks, 2]);
+  gpu.dispatch(
+    gpu.kernel(reduceSpec(l.oneD, 'grad_main', relu)),
+    { p: gpu.params('uuuuu', l.n, l.c, l.s, chunks, chunkLen), x: x.buffer, dy: dy.buffer, y: mask, stats: stats.buffer, part: part.buffer },
+    grid,
+  );
+  return { part, chunks };
+}
+
+/** Backward pass 2: dgamma, dbeta and the dx coefficients from `chunks` partials over `m` values. */
+function gradFinalize(gpu: Gpu, l: Layout, part: Tensor, chunks: number, m: number, stats: Tensor, weight: Tensor, out: { dweight: Tensor; dbias: Tensor; coef: Tensor }, training: boolean): void {
+  gpu.dispatch(
+    gpu.kernel(finalizeSpec('grad_final')),
+    {
+      p: gpu.params('uuuuffu', l.c, l.s, chunks, m, 0, 0, training ? 1 : 0),
+      part: part.buffer,
+      sstats: stats.buffer,
+      gamma: weight.buffer,
+      dgamma: out.dweight.buffer,
+      dbeta: out.dbias.buffer,
+      coef: out.coef.buffer,
+    },
+    [l.c],
+  );
+}
+
+/** Backward pass 3: dx = A g + B (x - mean) + D per channel. */
+function gradApply(gpu: Gpu, x: Tensor, dy: Tensor, mask: GPUBuffer, stats: Tensor, coef: Tensor, l: Layout, relu: boolean): Tensor {
+  const dx = Tensor.empty(gpu, x.shape);
+  const v = vecMode(l);
+  const items = v === 'scalar' ? x.size : x.size / 4;
+  gpu.dispatch(
+    gpu.kernel(backwardSpec(relu, v)),
+    { p: gpu.params('uuu', items, l.c, l.s), x: x.buffer, dy: dy.buffer, y: mask, stats: stats.buffer, coef: coef.buffer, dx: dx.buffer },
+    grid1d(Math.ceil(items / 256)),
+  );
+  return dx;
+}
+
+/**
  * Gradients of batchNorm given dy. `y` is the forward output (only read when the
  * ReLU is fused, for its mask), `stats` the saved [mean | invstd].
  */
@@ -211,39 +370,57 @@ export function batchNormBackward(
   const l =
     o.layout ??
     layoutOf(x, { weight, bias: weight, runningMean: weight, runningVar: weight });
-  const { chunks, chunkLen, grid } = chunking(l);
-  const part = Tensor.empty(gpu, [l.c, chunks, 2]);
   const mask = o.relu ? y.buffer : dy.buffer; // y is unused without the ReLU
-  gpu.dispatch(
-    gpu.kernel(reduceSpec(l.oneD, 'grad_main', o.relu)),
-    { p: gpu.params('uuuuu', l.n, l.c, l.s, chunks, chunkLen), x: x.buffer, dy: dy.buffer, y: mask, stats: stats.buffer, part: part.buffer },
-    grid,
-  );
+  const { part, chunks } = gradReduce(gpu, x, dy, mask, stats, l, o.relu);
   const dweight = Tensor.empty(gpu, [l.c]);
   const dbias = Tensor.empty(gpu, [l.c]);
   const coef = Tensor.empty(gpu, [3, l.c]);
-  gpu.dispatch(
-    gpu.kernel(finalizeSpec('grad_final')),
-    {
-      p: gpu.params('uuuuffu', l.c, l.s, chunks, l.m, 0, 0, o.training ? 1 : 0),
-      part: part.buffer,
-      sstats: stats.buffer,
-      gamma: weight.buffer,
-      dgamma: dweight.buffer,
-      dbeta: dbias.buffer,
-      coef: coef.buffer,
-    },
-    [l.c],
-  );
-  const dx = Tensor.empty(gpu, x.shape);
-  const v = vecMode(l);
-  const items = v === 'scalar' ? x.size : x.size / 4;
-  gpu.dispatch(
-    gpu.kernel(backwardSpec(o.relu, v)),
-    { p: gpu.params('uuu', items, l.c, l.s), x: x.buffer, dy: dy.buffer, y: mask, stats: stats.buffer, coef: coef.buffer, dx: dx.buffer },
-    grid1d(Math.ceil(items / 256)),
-  );
+  gradFinalize(gpu, l, part, chunks, l.m, stats, weight, { dweight, dbias, coef }, o.training);
+  const dx = gradApply(gpu, x, dy, mask, stats, coef, l, o.relu);
   part.release();
   coef.release();
+  return { dx, dweight, dbias };
+}
+
+/** batchNormBackward of batchNormSynced (training mode): the two sums shared over the ranks. */
+async function batchNormBackwardSynced(
+  gpu: Gpu,
+  x: Tensor,
+  y: Tensor,
+  dy: Tensor,
+  stats: Tensor,
+  weight: Tensor,
+  o: { relu: boolean; layout: Layout },
+  sync: BnSync,
+): Promise<{ dx: Tensor; dweight: Tensor; dbias: Tensor }> {
+  const l = o.layout;
+  const C = l.c;
+  const mask = o.relu ? y.buffer : dy.buffer;
+  const { part, chunks } = gradReduce(gpu, x, dy, mask, stats, l, o.relu);
+  // This rank's dgamma/dbeta from its own sums (their coefficients are not used) ...
+  const dweight = Tensor.empty(gpu, [C]);
+  const dbias = Tensor.empty(gpu, [C]);
+  const scratch = { dweight: Tensor.empty(gpu, [C]), dbias: Tensor.empty(gpu, [C]), coef: Tensor.empty(gpu, [3, C]) };
+  gradFinalize(gpu, l, part, chunks, l.m, stats, weight, { dweight, dbias, coef: scratch.coef }, true);
+  const h = new Float32Array(await gpu.read(part.buffer, 0, C * chunks * 8));
+  part.release();
+  const buf = new Float64Array(2 * C);
+  for (let c = 0; c < C; c++) {
+    let a = 0;
+    let b = 0;
+    for (let k = 0; k < chunks; k++) {
+      a += h[(c * chunks + k) * 2]!;
+      b += h[(c * chunks + k) * 2 + 1]!;
+    }
+    buf[2 * c] = a;
+    buf[2 * c + 1] = b;
+  }
+  sync.allreduce(buf);
+  // ... and dx's coefficients from the global sums over all ranks' m values.
+  const gsum = Tensor.from(gpu, Float32Array.from(buf), [C, 1, 2]);
+  const coef = Tensor.empty(gpu, [3, C]);
+  gradFinalize(gpu, l, gsum, 1, l.m * sync.size, stats, weight, { dweight: scratch.dweight, dbias: scratch.dbias, coef }, true);
+  const dx = gradApply(gpu, x, dy, mask, stats, coef, l, o.relu);
+  for (const t of [gsum, coef, scratch.dweight, scratch.dbias, scratch.coef]) t.release();
   return { dx, dweight, dbias };
 }

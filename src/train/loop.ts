@@ -23,6 +23,7 @@ import { Lars } from '../optim/lars.js';
 import { learningRate, peakLr } from '../optim/schedule.js';
 import type { VicregTerms } from '../vicreg/loss.js';
 import { TrainStep } from './step.js';
+import { singleProcess, type Collective } from '../dist/collective.js';
 import { writeNpy } from '../io/npy.js';
 import { makeDirs, writeFileAtomic } from '../io/file-write.js';
 import { writeReport } from '../report/index.js';
@@ -71,6 +72,11 @@ export interface TrainOptions {
   stderr?: ProgressStream;
   /** Every loss read back (step index, 0-based, -> terms). */
   onLoss?: (step: number, t: VicregTerms) => void;
+  /**
+   * Data-parallel ranks (docs/distributed.md; default: this process alone). Every rank calls
+   * train() with the same options; rank 0 alone writes the run directory and evaluates.
+   */
+  collective?: Collective;
 }
 
 export interface Summary {
@@ -167,6 +173,7 @@ export function checkResumeConfig(ckConfig: unknown, cfg: TrainConfig): void {
 
 /** Trains into `o.outDir`, which it owns for the duration (run-lock.ts). */
 export async function train(o: TrainOptions): Promise<TrainResult> {
+  if ((o.collective?.rank ?? 0) !== 0) return trainLocked(o); // rank 0 owns the directory
   makeDirs(join(o.outDir, CHECKPOINT_DIR), '--out');
   const lock = RunLock.acquire(o.outDir);
   try {
@@ -183,9 +190,12 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
   const evaluate = o.evaluate ?? (typeof savedEvaluate === 'boolean' ? savedEvaluate : true);
   const outputs = o.outputs ?? true;
   const stop = o.stop ?? { requested: false };
-  const stream = o.stderr ?? process.stderr;
+  const coll = o.collective ?? singleProcess;
+  // Rank 0 of a data-parallel job writes and evaluates; the others only train.
+  const lead = coll.rank === 0;
+  const stream = lead ? (o.stderr ?? process.stderr) : { write: () => true };
   const ckDir = join(outDir, CHECKPOINT_DIR);
-  removeStaleTemps(ckDir);
+  if (lead) removeStaleTemps(ckDir);
   if (o.resume) checkResumeIdentity(o.resume, [...new Set([o.resumeDir ?? outDir, outDir])], !!o.forceResume);
   const runId = o.resume?.header.runId ?? randomUUID();
 
@@ -215,7 +225,7 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
   if (o.init && !o.resume) applyInitWeights(model, o.init.weights, o.init.source);
   const params = model.parameters();
   const optim = new CheckpointedLars(gpu, params, { weightDecay: cfg.weightDecay, eta: cfg.larsEta });
-  const metrics = new MetricsLog(join(outDir, 'metrics.jsonl'));
+  const metrics: Pick<MetricsLog, 'write' | 'reset' | 'resumeFrom'> = lead ? new MetricsLog(join(outDir, 'metrics.jsonl')) : { write() {}, reset() {}, resumeFrom() {} };
 
   let step = 0;
   let elapsedBefore = 0;
@@ -241,7 +251,7 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
   const elapsed = () => elapsedBefore + (performance.now() - t0) / 1000;
 
   const nParams = params.reduce((a, p) => a + p.size, 0);
-  writeFileAtomic(
+  if (lead) writeFileAtomic(
     join(outDir, 'config.json'),
     JSON.stringify(
       {
@@ -261,6 +271,7 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
           parameters: nParams,
           train_images: trainSplit.n,
           test_images: testSplit.n,
+          ...(coll.size > 1 ? { ranks: coll.size } : {}),
         },
         adapter: gpu.adapterName,
       },
@@ -274,6 +285,7 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
   log(
     `vicreg-train: ${cfg.preset}, ${trainSplit.n} images, batch ${cfg.batchSize}, ${cfg.epochs} epochs x ${spe} steps, ` +
       `R=${model.reprDim}, E=${model.embDim}, ${(nParams / 1e6).toFixed(2)}M params, ${aug.size}px; adapter ${gpu.adapterName}` +
+      (coll.size > 1 ? `; ${coll.size} ranks x ${cfg.batchSize / coll.size}` : '') +
       (o.resume ? `; resuming at step ${step}` : ''),
   );
 
@@ -281,6 +293,7 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
   const nDiag = Math.min(cfg.diagBatch, trainSplit.n);
   const diagX = trainDs.evalIndices(Uint32Array.from({ length: nDiag }, (_, i) => Math.floor((i * trainSplit.n) / nDiag)));
   const diagnostics = async (epoch: number, s: number, withCorr: boolean): Promise<void> => {
+    if (!lead) return;
     const r = model.encode(null, diagX, false);
     const z = model.expand(null, r, false);
     const [rh, zh] = [await r.read(), await z.read()];
@@ -302,6 +315,7 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
   let lastCkptStep = o.resume ? step : -1;
   let lastCkptFile: string | null = o.resume ? join(ckDir, 'model.ckpt') : null;
   const checkpoint = async (s: number): Promise<string> => {
+    if (!lead) return join(ckDir, 'model.ckpt'); // rank 0's; every rank holds the same state
     const tensors = await snapshot(model, optim);
     const file = await saveCheckpoint(
       outDir,
@@ -313,7 +327,15 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
         runId,
         rng: { seed: cfg.seed, kind: 'counter-based pcg4d of (seed, step, slot, view); epoch permutation of (seed, epoch)' },
         optimizer: { kind: 'lars', steps: optim.steps },
-        extra: { trainSeconds, initEval, adapter: gpu.adapterName, lastTerms: lastTermsRef.value, evaluate, initFrom: o.init?.source ?? o.resume?.header.extra?.initFrom ?? null },
+        extra: {
+          trainSeconds,
+          initEval,
+          adapter: gpu.adapterName,
+          lastTerms: lastTermsRef.value,
+          evaluate,
+          initFrom: o.init?.source ?? o.resume?.header.extra?.initFrom ?? null,
+          ...(coll.size > 1 ? { ranks: coll.size } : {}),
+        },
       },
       tensors,
     );
@@ -333,7 +355,7 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
   try {
     if (!o.resume) {
       await diagnostics(0, 0, true);
-      if (evaluate) {
+      if (evaluate && lead) {
         log('evaluating the encoder at its random initialisation ...');
         const ev = await evaluateEncoder(gpu, model, evalSets.train, evalSets.test, cfg, { stop: stopped, log });
         if (ev) {
@@ -346,7 +368,9 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
 
     // ------------------------------------------------------------ the hot loop
     const lossOpts = { lambda: cfg.lambda, mu: cfg.mu, nu: cfg.nu, convention: 'official' as const };
-    const trainStep = new TrainStep(gpu, model, optim, trainDs, lossOpts);
+    const trainStep = new TrainStep(gpu, model, optim, trainDs, lossOpts, coll);
+    // Data-parallel: every rank stops at the same step, on the vote carried by the gradient all-reduce.
+    let agreedStop = false;
     // Set by a read-back callback (divergence, or a metrics write that failed); the loop stops on it.
     let failure: Error | null = null;
     const reads: Promise<void>[] = [];
@@ -369,11 +393,16 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
     };
 
     while (step < totalSteps) {
-      if (stop.requested || (o.stopAfterStep !== undefined && step >= o.stopAfterStep) || failure) break;
+      if (coll.size > 1 ? agreedStop || (o.stopAfterStep !== undefined && step >= o.stopAfterStep) : stop.requested || (o.stopAfterStep !== undefined && step >= o.stopAfterStep) || failure) break;
       const s = step;
       const lr = learningRate(s, sched);
       const wantRead = (s + 1) % cfg.logEvery === 0 || s === totalSteps - 1 || !!o.onLoss;
-      const copy = trainStep.run(s, lr, wantRead);
+      let copy: Tensor | null;
+      if (coll.size > 1) {
+        const r = await trainStep.runSynced(s, lr, wantRead, stop.requested || !!failure);
+        copy = r.terms;
+        agreedStop = r.stop;
+      } else copy = trainStep.run(s, lr, wantRead);
       if (copy) {
         const c = copy;
         const epoch = trainDs.epochOf(s);
@@ -437,7 +466,11 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
       // Interrupted (signal) or stopped early (tests): keep the state of the last finished step.
       const file = lastCkptStep === step ? lastCkptFile! : await checkpoint(step);
       progress.finish();
-      return { status: stop.requested ? 'interrupted' : 'stopped', step, checkpoint: file, summary: null };
+      return { status: stop.requested || agreedStop ? 'interrupted' : 'stopped', step, checkpoint: file, summary: null };
+    }
+    if (!lead) {
+      progress.finish();
+      return { status: 'done', step, checkpoint: join(ckDir, 'model.ckpt'), summary: null };
     }
     if (lastCkptStep !== step) await checkpoint(step);
     // The trained encoder and expander for PyTorch (docs/pytorch.md), from that checkpoint.
@@ -512,6 +545,7 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
       seed: cfg.seed,
       run_id: runId,
       resumed: !!o.resume,
+      ...(coll.size > 1 ? { ranks: coll.size, comm_seconds: round(coll.commSeconds), comm_calls: coll.calls } : {}),
     };
     if (outputs) {
       writeFileAtomic(join(outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');

@@ -10,6 +10,8 @@ import type { GpuDataset } from '../data/gpu-dataset.js';
 import type { VicregModel } from '../nn/model.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { vicregOp, type VicregOptions } from '../vicreg/loss.js';
+import { singleProcess, type Collective } from '../dist/collective.js';
+import { GradAllreduce, bnSyncOf, gatherRows, shardOf } from '../dist/data-parallel.js';
 
 export class TrainStep {
   /** d(loss terms)/d(loss terms) seed: the total (slot 0) only. */
@@ -22,10 +24,15 @@ export class TrainStep {
     private readonly optim: Optimizer,
     private readonly data: GpuDataset,
     private readonly lossOpts: VicregOptions,
+    /** Data-parallel ranks (src/dist): with size > 1, use runSynced. */
+    private readonly collective: Collective = singleProcess,
   ) {
-    this.seed = Tensor.from(gpu, new Float32Array([1, 0, 0, 0, 0]), [5]);
+    this.seed = Tensor.from(gpu, new Float32Array([collective.size, 0, 0, 0, 0]), [5]);
     this.params = model.parameters();
+    if (collective.size > 1) this.grads = new GradAllreduce(gpu, this.params, collective);
   }
+
+  private readonly grads: GradAllreduce | null = null;
 
   /**
    * Records and submits step `s` at learning rate `lr`. With `keepTerms`, returns a copy of the
@@ -55,7 +62,43 @@ export class TrainStep {
     return copy;
   }
 
+  /**
+   * Step `s` as rank `collective.rank` of a data-parallel job (docs/distributed.md): this rank's
+   * shard of the global batch, SyncBN, the loss on the all-gathered embeddings (each rank the
+   * same global loss; backward seeded with N, the sum over ranks), one packed gradient
+   * all-reduce (averaged), the same LARS update everywhere. Reads back mid-step (every
+   * synchronised batch norm, the gather, the gradients). `stopVote`: this rank wants to stop;
+   * `stop` is true on every rank when any voted.
+   */
+  async runSynced(s: number, lr: number, keepTerms: boolean, stopVote: boolean): Promise<{ terms: Tensor | null; stop: boolean }> {
+    const { gpu, model, collective: c } = this;
+    const sync = bnSyncOf(c);
+    const tape = new Tape(gpu);
+    tape.watch(...this.params);
+    const { view1, view2 } = this.data.batch(s, shardOf(this.data.batchSize, c.rank, c.size));
+    const z1 = await model.expandSynced(tape, await model.encodeSynced(tape, view1, true, sync), true, sync);
+    const z2 = await model.expandSynced(tape, await model.encodeSynced(tape, view2, true, sync), true, sync);
+    const g1 = await gatherRows(tape, z1, c);
+    const g2 = await gatherRows(tape, z2, c);
+    const loss = vicregOp(tape, g1, g2, this.lossOpts);
+    await tape.backwardAsync(loss.terms, this.seed);
+    const stop = await this.grads!.run(stopVote);
+    this.optim.step(lr);
+    let copy: Tensor | null = null;
+    if (keepTerms) {
+      copy = Tensor.empty(gpu, [5]);
+      gpu.copy(loss.terms.buffer, 0, copy.buffer, 0, 20);
+    }
+    tape.dispose();
+    view1.release();
+    view2.release();
+    this.optim.zeroGrad();
+    gpu.flush();
+    return { terms: copy, stop };
+  }
+
   release(): void {
     this.seed.release();
+    this.grads?.release();
   }
 }
