@@ -8,17 +8,15 @@
  */
 import normTSrc from '../../kernels/eval/knn_norm_t.wgsl';
 import rowNormSrc from '../../kernels/eval/knn_rownorm.wgsl';
-import simSrc from '../../kernels/eval/knn_sim.wgsl';
 import topkSrc from '../../kernels/eval/knn_topk_vote.wgsl';
 import type { Gpu } from '../gpu/device.js';
+import { gemm } from '../ops/matmul.js';
 import { Tensor } from '../tensor.js';
 import { InputError } from '../errors.js';
 import { checkLabels, describeFeatures, hostLabels, numClasses, type FeatureSet, type Labels } from './features.js';
 
 const NORM_T = { name: 'eval/knn_norm_t', parts: [{ file: 'kernels/eval/knn_norm_t.wgsl', code: normTSrc }] };
 const ROW_NORM = { name: 'eval/knn_rownorm', parts: [{ file: 'kernels/eval/knn_rownorm.wgsl', code: rowNormSrc }] };
-const SIM = { name: 'eval/knn_sim', parts: [{ file: 'kernels/eval/knn_sim.wgsl', code: simSrc }] };
-const SIM_WG = 32;
 const SIM_ROWS = 8;
 
 export interface KnnOptions {
@@ -110,16 +108,13 @@ export async function knnClassify(
   // One top-k workgroup per chunk row: stay under 65535 workgroups per dimension.
   const chunk = Math.min(65528, Math.max(SIM_ROWS, Math.floor(chunkBytes / (4 * lds) / SIM_ROWS) * SIM_ROWS));
   const sim = Tensor.empty(gpu, [Math.min(chunk, te.rows), lds]);
-  const simK = gpu.kernel(SIM);
   const topk = gpu.kernel(topkSpec(k, classes));
   try {
     for (const sh of te.shards) {
       for (let a0 = 0; a0 < sh.rows; a0 += chunk) {
         const m = Math.min(chunk, sh.rows - a0);
-        for (const b of blocks) {
-          const params = { m, r: R, a0, ncols4: b.cols4, lds4: lds / 4, col04: b.col0 / 4 };
-          gpu.dispatch(simK, { p: params, a: sh.t.buffer, bt: b.t.buffer, s: sim.buffer }, [Math.ceil(b.cols4 / SIM_WG), Math.ceil(m / SIM_ROWS)]);
-        }
+        // Similarities on the shared matmul core (2x the dedicated kernel on lavapipe, measured side by side).
+        for (const b of blocks) gemm(gpu, { A: sh.t.buffer, B: b.t.buffer, C: sim.buffer, M: m, N: b.cols4 * 4, K: R, lda: R, ldb: b.cols4 * 4, ldc: lds, offA: a0 * R, offC: b.col0 });
         const params = { n: N, lds, row0: sh.row0 + a0, inv_t: 1 / temperature };
         gpu.dispatch(topk, { p: params, s: sim.buffer, tinv: tinv.buffer, labels: labels.buffer, pred: pred.buffer }, [m]);
         gpu.flush(); // one chunk per submit keeps command buffers (and lavapipe's queue) short
