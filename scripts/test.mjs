@@ -1,23 +1,43 @@
 #!/usr/bin/env node
-// `npm test [-- vitest args]`: the suite once per kernel family, VICREG_TUNING=cpu then
-// VICREG_TUNING=gpu (src/gpu/device.ts), so the GPU family's kernels (shared-memory matmul
-// loop, implicit-GEMM conv, GPU tiles) run against the float64 references on lavapipe too.
-// With VICREG_TUNING already set, one run in that family. Exit status: nonzero if either failed.
+// `npm test`: everything CI checks, in one command (the README's test command; .ci/run runs it):
+//   1. the whole suite with VICREG_TUNING=cpu, then with VICREG_TUNING=gpu (src/gpu/device.ts),
+//      so the GPU family's kernels (shared-memory matmul loop, implicit-GEMM conv, GPU tiles)
+//      run against the float64 references on lavapipe too;
+//   2. a subset under the Khronos Vulkan validation layer, asserted silent (scripts/validate.sh);
+//   3. the loss and net tests on Dawn's OpenGL ES backend (compatibility mode).
+// `npm test -- ARGS` (vitest arguments, e.g. a file) runs step 1 only; with VICREG_TUNING set,
+// one family only. Exit status: nonzero if any step failed.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const vitest = join(dirname(fileURLToPath(import.meta.url)), '..', 'node_modules', 'vitest', 'vitest.mjs');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
 const args = process.argv.slice(2);
 const families = process.env.VICREG_TUNING ? [process.env.VICREG_TUNING] : ['cpu', 'gpu'];
-const failed = [];
-for (const tuning of families) {
-  console.log(`\n=== kernel family: VICREG_TUNING=${tuning} ===`);
-  const t0 = Date.now();
-  const r = spawnSync(process.execPath, [vitest, 'run', ...args], { stdio: 'inherit', env: { ...process.env, VICREG_TUNING: tuning } });
-  const code = r.status ?? 1;
-  console.log(`=== VICREG_TUNING=${tuning}: ${code === 0 ? 'passed' : `FAILED (exit ${code})`} in ${((Date.now() - t0) / 1000).toFixed(0)} s ===`);
-  if (code !== 0) failed.push(tuning);
+const steps = families.map((tuning) => ({ name: `suite, VICREG_TUNING=${tuning}`, cmd: process.execPath, argv: [vitest, 'run', ...args], env: { VICREG_TUNING: tuning } }));
+if (args.length === 0 && !process.env.VICREG_TUNING) {
+  if (existsSync('/usr/lib/chromium/libVkLayer_khronos_validation.so')) {
+    steps.push({ name: 'Vulkan validation layer subset', cmd: 'bash', argv: [join(root, 'scripts/validate.sh')], env: {} });
+  } else {
+    console.log('(no Khronos validation layer: install chromium (scripts/setup.sh) to run the validation subset)');
+  }
+  steps.push({
+    name: 'OpenGL ES backend',
+    cmd: process.execPath,
+    argv: [vitest, 'run', 'test/gpu/backend.test.ts', 'test/vicreg/loss.test.ts', 'test/train/net.test.ts'],
+    env: { VICREG_BACKEND: 'opengles' },
+  });
 }
-if (failed.length) console.log(`\nfailed in: ${failed.join(', ')}`);
+const failed = [];
+for (const s of steps) {
+  console.log(`\n=== ${s.name} ===`);
+  const t0 = Date.now();
+  const r = spawnSync(s.cmd, s.argv, { stdio: 'inherit', cwd: root, env: { ...process.env, ...s.env } });
+  const code = r.status ?? 1;
+  console.log(`=== ${s.name}: ${code === 0 ? 'passed' : `FAILED (exit ${code})`} in ${((Date.now() - t0) / 1000).toFixed(0)} s ===`);
+  if (code !== 0) failed.push(s.name);
+}
+if (failed.length) console.log(`\nfailed: ${failed.join('; ')}`);
 process.exit(failed.length ? 1 : 0);
