@@ -8,7 +8,8 @@
 // `npm test -- ARGS` (vitest arguments, e.g. a file) runs step 1 only; with VICREG_TUNING set,
 // one family only. Exit status: nonzero if any step failed.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -30,14 +31,28 @@ if (args.length === 0 && !process.env.VICREG_TUNING) {
     env: { VICREG_BACKEND: 'opengles' },
   });
 }
+// Each vitest step also writes a JSON report, summed into the closing 'N passed, N failed' line.
+const reports = mkdtempSync(join(tmpdir(), 'vicreg-test-'));
+const totals = { passed: 0, failed: 0, skipped: 0 };
 const failed = [];
-for (const s of steps) {
+for (const [i, s] of steps.entries()) {
   console.log(`\n=== ${s.name} ===`);
   const t0 = Date.now();
-  const r = spawnSync(s.cmd, s.argv, { stdio: 'inherit', cwd: root, env: { ...process.env, ...s.env } });
+  const json = join(reports, `${i}.json`);
+  const argv = s.argv[0] === vitest ? [...s.argv, '--reporter=default', '--reporter=json', `--outputFile.json=${json}`] : s.argv;
+  const r = spawnSync(s.cmd, argv, { stdio: 'inherit', cwd: root, env: { ...process.env, ...s.env } });
+  if (existsSync(json)) {
+    const j = JSON.parse(readFileSync(json, 'utf8'));
+    totals.passed += j.numPassedTests ?? 0;
+    totals.failed += j.numFailedTests ?? 0;
+    totals.skipped += (j.numPendingTests ?? 0) + (j.numTodoTests ?? 0);
+  }
   const code = r.status ?? 1;
   console.log(`=== ${s.name}: ${code === 0 ? 'passed' : `FAILED (exit ${code})`} in ${((Date.now() - t0) / 1000).toFixed(0)} s ===`);
   if (code !== 0) failed.push(s.name);
 }
+rmSync(reports, { recursive: true, force: true });
 if (failed.length) console.log(`\nfailed: ${failed.join('; ')}`);
+// A failed step with no failed test (a crash, the validation script) still counts as a failure.
+console.log(`\n${totals.passed} passed, ${Math.max(totals.failed, failed.length ? 1 : 0)} failed, ${totals.skipped} skipped`);
 process.exit(failed.length ? 1 : 0);
