@@ -36,8 +36,20 @@ function alive(info: LockInfo): boolean {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  // A zombie (killed, not yet reaped: e.g. an MPI rank whose mpirun exited, in a container whose
+  // init does not reap) answers kill(0) but holds nothing.
+  if (isZombie(info.pid)) return false;
   const now = startTimeOf(info.pid);
   return info.started === null || now === null || now === info.started;
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
+  }
 }
 
 export class RunLock {
