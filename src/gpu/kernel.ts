@@ -286,7 +286,8 @@ function specialiseOptional(code: string, consts: Record<string, number | boolea
 }
 
 function declares(code: string, name: string): boolean {
-  return new RegExp(`const\\s+${name}\\b`).test(code);
+  // A declaration with a value: `const NAME[: T] = ...` (not a mention in a comment).
+  return new RegExp(`const\\s+${name}\\s*(?::\\s*[\\w<>]+)?\\s*=`).test(code);
 }
 
 /**
