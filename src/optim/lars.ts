@@ -11,7 +11,6 @@ import wgSum2Src from '../../kernels/common/wg_sum2.wgsl';
 import type { Gpu } from '../gpu/device.js';
 import type { KernelSpec } from '../gpu/kernel.js';
 import { Tensor } from '../tensor.js';
-import { grid1d } from '../ops/grid.js';
 import { Optimizer, type LearningRate } from './optimizer.js';
 
 export interface LarsOptions {
@@ -23,11 +22,18 @@ export interface LarsOptions {
 }
 
 const WG_SUM2 = { file: 'kernels/common/wg_sum2.wgsl', code: wgSum2Src };
-const NORMS: KernelSpec = { name: 'optim/lars_norms', parts: [{ file: 'kernels/optim/lars_norms.wgsl', code: normsSrc }, WG_SUM2] };
-const update = (entryPoint: 'update_adapted' | 'update_plain'): KernelSpec => ({
+/**
+ * Workgroup shape per kernel family: 256 wide on GPUs; on CPU adapters 64 wide and at most 8
+ * workgroups per pass, so the per-workgroup trees (llvmpipe: a barrier per level over every
+ * SIMD fibre) are few; each invocation loops instead.
+ */
+const shape = (gpu: Gpu) => (gpu.tuning === 'cpu' ? { wg: 64, maxWorkgroups: 8 } : { wg: 256, maxWorkgroups: Infinity });
+const normsSpec = (wg: number): KernelSpec => ({ name: 'optim/lars_norms', parts: [{ file: 'kernels/optim/lars_norms.wgsl', code: normsSrc }, WG_SUM2], consts: { WG: wg } });
+const update = (entryPoint: 'update_adapted' | 'update_plain', wg: number): KernelSpec => ({
   name: 'optim/lars',
   parts: [{ file: 'kernels/optim/lars.wgsl', code: larsSrc }, WG_SUM2],
   entryPoint,
+  consts: { WG: wg },
 });
 
 /** Most norm partials; each update workgroup sums them, so keep this modest. */
@@ -56,27 +62,28 @@ export class Lars extends Optimizer {
 
   step(lr: LearningRate): void {
     const gpu = this.gpu;
+    const { wg, maxWorkgroups } = shape(gpu);
     this.writeHyper(lr);
     for (const p of this.params) {
       if (!p.grad) continue;
       const [mu] = this.stateOf(p, 1) as [Tensor];
       const n = p.size;
       if (this.exclude(p)) {
-        gpu.dispatch(
-          gpu.kernel(update('update_plain')),
+        gpu.dispatchOver(
+          gpu.kernel(update('update_plain', wg)),
           { p: { n, np: 0, wd: 0, momentum: this.momentum, eta: 0 }, w: p.buffer, g: p.grad.buffer, mu: mu.buffer, hyp: this.hyp.buffer },
-          grid1d(Math.ceil(n / 256)),
+          n,
         );
         continue;
       }
-      const np = Math.min(MAX_PARTIALS, Math.ceil(n / (256 * 8)));
+      const np = Math.min(MAX_PARTIALS, maxWorkgroups, Math.ceil(n / (wg * 8)));
       gpu.dispatch(
-        gpu.kernel(NORMS),
+        gpu.kernel(normsSpec(wg)),
         { p: { n, wd: this.weightDecay }, w: p.buffer, g: p.grad.buffer, part: this.part.buffer },
         [np],
       );
       gpu.dispatch(
-        gpu.kernel(update('update_adapted')),
+        gpu.kernel(update('update_adapted', wg)),
         {
           p: { n, np, wd: this.weightDecay, momentum: this.momentum, eta: this.eta },
           w: p.buffer,
@@ -85,7 +92,7 @@ export class Lars extends Optimizer {
           part: this.part.buffer,
           hyp: this.hyp.buffer,
         },
-        [Math.min(MAX_UPDATE_WG, Math.ceil(n / 256))],
+        [Math.min(MAX_UPDATE_WG, maxWorkgroups, Math.ceil(n / wg))],
       );
     }
     this.steps++;
