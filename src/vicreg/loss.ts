@@ -274,7 +274,7 @@ export async function vicregLossHost(
 ): Promise<VicregTerms & { gradZ1: Float32Array; gradZ2: Float32Array; form: 'cov' | 'gram' }> {
   validatePair(z1, [n, d], z2, [n, d]);
   if (n * d * 4 > gpu.maxBinding) {
-    const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+    const mib = (b: number) => (b < 2 ** 20 ? `${(b / 1024).toFixed(0)} KiB` : `${(b / 2 ** 20).toFixed(0)} MiB`);
     throw new InputError('too-large', `an (${n}, ${d}) float32 view is ${mib(n * d * 4)}, over this device's ${mib(gpu.maxBinding)} limit for one buffer binding`);
   }
   const t1 = Tensor.from(gpu, z1, [n, d]);

@@ -20,6 +20,7 @@ import { MetricsLog } from '../../src/train/metrics.js';
 import { appendLines, makeDirs, WriteError } from '../../src/io/file-write.js';
 import { encodeNpy, writeNpy } from '../../src/io/npy.js';
 import { InputError } from '../../src/errors.js';
+import { vicregLossHost } from '../../src/vicreg/loss.js';
 
 const ROOT = resolve(__dirname, '../..');
 const quiet = { write: () => true, isTTY: false };
@@ -355,6 +356,21 @@ describe('vicreg loss inputs', () => {
     expectRefused(vicreg('loss', good(), good(), '--grad-out', '/proc/x'), /cannot write to --grad-out \/proc\/x: \/proc and \/sys hold no files of ours/);
     expectRefused(vicreg('loss', good(), good(), '--grad-out', '/sys/kernel/x/y'), /--grad-out \/sys\/kernel\/x\/y/);
     expect(() => makeDirs('/proc/1/x', '--out')).toThrow(/\/proc and \/sys/);
+  });
+});
+
+describe('inputs over the device limit', () => {
+  it('a view over one buffer binding is a typed too-large error, before any GPU work', async () => {
+    const gpu = await testGpu();
+    // The same device with a small binding limit (everything else is the real device).
+    const small = Object.create(gpu, { maxBinding: { value: 4096 } }) as typeof gpu;
+    const z = Float32Array.from({ length: 64 * 32 }, (_, i) => Math.sin(i));
+    const before = gpu.dispatchCount;
+    const err = await vicregLossHost(small, z, z.map((v) => -v), 64, 32).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).code).toBe('too-large');
+    expect((err as Error).message).toMatch(/an \(64, 32\) float32 view is 8 KiB, over this device's 4 KiB limit for one buffer binding/);
+    expect(gpu.dispatchCount).toBe(before);
   });
 });
 
