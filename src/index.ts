@@ -40,3 +40,11 @@ export { Sgd } from './optim/sgd.js';
 export { AdamW } from './optim/adamw.js';
 export { learningRate, peakLr } from './optim/schedule.js';
 export { parseNpy, encodeNpy, type NpyArray } from './io/npy-codec.js';
+// Training in a page (examples/browser): the on-GPU dataset, the recorded step, the presets and
+// the IDX byte parser, all browser-clean.
+export { GpuDataset, type GpuDatasetOptions, type TrainBatch } from './data/gpu-dataset.js';
+export { TrainStep } from './train/step.js';
+export { resolveConfig, PRESETS, type TrainConfig } from './train/config.js';
+export { parseIdxImages, parseIdxLabels, type IdxImages, type IdxLabels } from './data/idx-parse.js';
+export { FASHION_MEAN, FASHION_STD, FASHION_CLASSES } from './data/fashion-stats.js';
+export type { Split } from './data/fashion.js';

@@ -5,7 +5,7 @@
  * kernel only applies them, so tests can pass explicit parameters.
  */
 import { InputError } from '../errors.js';
-import { FASHION_MEAN, FASHION_STD } from './fashion.js';
+import { FASHION_MEAN, FASHION_STD } from './fashion-stats.js';
 import { CounterRng } from './rng.js';
 
 export interface AugmentConfig {

@@ -3,13 +3,8 @@ import { join } from 'node:path';
 import { badFile, readIdxImages, readIdxLabels } from './idx.js';
 
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
-/** Pixel statistics of the training set in [0,1] (for normalisation). */
-export const FASHION_MEAN = 0.286;
-export const FASHION_STD = 0.353;
-export const FASHION_CLASSES = [
-  'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat',
-  'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot',
-] as const;
+// The dataset's constants live in a browser-clean module (the augmentation imports them).
+export { FASHION_MEAN, FASHION_STD, FASHION_CLASSES } from './fashion-stats.js';
 
 export interface Split {
   /** n*height*width bytes, row-major per image. */

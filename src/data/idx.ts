@@ -1,34 +1,13 @@
 /**
- * Reader for gzipped IDX files (the MNIST / Fashion-MNIST container): a big-endian
- * header (magic = 0x0000 0x08 ndim for unsigned bytes, then ndim u32 sizes) and raw bytes.
+ * Reader for gzipped IDX files (the MNIST / Fashion-MNIST container) in Node: reads and gunzips
+ * the file, then parses its bytes with src/data/idx-parse.ts (browser-clean, re-exported here).
  * Every failure is an InputError('bad-file') naming the file and how to get the data.
  */
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { InputError } from '../errors.js';
+import { badFile, parseIdxImages, parseIdxLabels, type IdxImages, type IdxLabels } from './idx-parse.js';
 
-/** Magic numbers of the two IDX kinds we read (type 0x08 = ubyte). */
-export const IDX_IMAGES_MAGIC = 2051; // 3 dims: n, rows, cols
-export const IDX_LABELS_MAGIC = 2049; // 1 dim: n
-
-export interface IdxImages {
-  n: number;
-  rows: number;
-  cols: number;
-  /** n*rows*cols bytes, row-major. */
-  data: Uint8Array;
-}
-
-export interface IdxLabels {
-  n: number;
-  data: Uint8Array;
-}
-
-export const DATA_HINT = "install the Debian package 'dataset-fashion-mnist' (apt-get install dataset-fashion-mnist) or pass --data DIR";
-
-export function badFile(path: string, why: string): InputError {
-  return new InputError('bad-file', `${path}: ${why}; ${DATA_HINT}`);
-}
+export * from './idx-parse.js';
 
 /** Reads and gunzips a file; raises bad-file for missing, empty or non-gzip input. */
 function readGz(path: string): Uint8Array {
@@ -48,34 +27,10 @@ function readGz(path: string): Uint8Array {
   }
 }
 
-/** Parses an (already gunzipped) IDX buffer with the given magic; returns its dims and payload. */
-export function parseIdx(buf: Uint8Array, path: string, magic: number): { dims: number[]; data: Uint8Array } {
-  const ndim = magic & 0xff;
-  const header = 4 + 4 * ndim;
-  if (buf.length < 4) throw badFile(path, `too short for an IDX header (${buf.length} bytes)`);
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const got = view.getUint32(0, false);
-  if (got !== magic) throw badFile(path, `wrong IDX magic number ${got} (expected ${magic})`);
-  if (buf.length < header) throw badFile(path, `truncated IDX header (${buf.length} of ${header} bytes)`);
-  const dims: number[] = [];
-  for (let i = 0; i < ndim; i++) dims.push(view.getUint32(4 + 4 * i, false));
-  if (dims.some((d) => d === 0)) throw badFile(path, `empty dimension in [${dims.join(', ')}]`);
-  const want = dims.reduce((a, b) => a * b, 1);
-  const have = buf.length - header;
-  if (have < want) throw badFile(path, `truncated: ${have} data bytes, header [${dims.join(', ')}] needs ${want}`);
-  if (have > want) throw badFile(path, `${have - want} unexpected bytes after the data for [${dims.join(', ')}]`);
-  return { dims, data: buf.subarray(header) };
-}
-
 export function readIdxImages(path: string): IdxImages {
-  const { dims, data } = parseIdx(readGz(path), path, IDX_IMAGES_MAGIC);
-  return { n: dims[0]!, rows: dims[1]!, cols: dims[2]!, data };
+  return parseIdxImages(readGz(path), path);
 }
 
 export function readIdxLabels(path: string, classes = 10): IdxLabels {
-  const { dims, data } = parseIdx(readGz(path), path, IDX_LABELS_MAGIC);
-  for (let i = 0; i < data.length; i++) {
-    if (data[i]! >= classes) throw badFile(path, `label ${data[i]} at ${i} is not below ${classes}`);
-  }
-  return { n: dims[0]!, data };
+  return parseIdxLabels(readGz(path), path, classes);
 }

@@ -26,19 +26,10 @@ export interface Collective {
   readonly calls: number;
 }
 
-/** One process: the identity collective (size 1). */
-export const singleProcess: Collective = {
-  rank: 0,
-  size: 1,
-  allreduceSum: (b) => b,
-  allgather: (b) => b,
-  bcast: (b) => b,
-  barrier: () => {},
-  abort: (code) => process.exit(code),
-  finalize: () => {},
-  commSeconds: 0,
-  calls: 0,
-};
+// One process (size 1): in its own module, which TrainStep imports, so that the browser build
+// does not pull in the MPI loader below.
+import { singleProcess } from './single-process.js';
+export { singleProcess };
 
 /** True when this process is a rank of an Open MPI job (mpirun sets these). */
 export function underMpi(env: NodeJS.ProcessEnv = process.env): boolean {

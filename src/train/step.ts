@@ -10,7 +10,8 @@ import type { GpuDataset } from '../data/gpu-dataset.js';
 import type { VicregModel } from '../nn/model.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { vicregOp, type VicregOptions } from '../vicreg/loss.js';
-import { singleProcess, type Collective } from '../dist/collective.js';
+import type { Collective } from '../dist/collective.js';
+import { singleProcess } from '../dist/single-process.js';
 import { GradAllreduce, bnSyncOf, gatherRows, shardOf } from '../dist/data-parallel.js';
 
 export class TrainStep {
