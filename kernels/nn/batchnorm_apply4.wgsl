@@ -1,7 +1,7 @@
 // batchnorm_apply.wgsl on vec4s (fewer index divisions, 16-byte accesses):
 // one thread per 4 consecutive elements. SAME: S % 4 == 0, so the 4 lanes share
 // a channel; otherwise S == 1 and C % 4 == 0, so the lanes are channels c..c+3.
-struct Params { total4: u32, c: u32, s: u32 }
+struct Params { total: u32, c: u32, s: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> stats: array<f32>;
@@ -17,7 +17,7 @@ const SAME: bool = true;
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * WG;
-  if (i >= p.total4) {
+  if (i >= p.total) {
     return;
   }
   var mean: vec4<f32>;

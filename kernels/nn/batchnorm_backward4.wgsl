@@ -1,6 +1,6 @@
 // batchnorm_backward.wgsl on vec4s; lanes as in batchnorm_apply4.wgsl (SAME: one
 // channel per vec4; otherwise S == 1 and the lanes are channels c..c+3).
-struct Params { total4: u32, c: u32, s: u32 }
+struct Params { total: u32, c: u32, s: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> dy: array<vec4<f32>>;
@@ -16,7 +16,7 @@ const SAME: bool = true;
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * WG;
-  if (i >= p.total4) {
+  if (i >= p.total) {
     return;
   }
   var mean: vec4<f32>;

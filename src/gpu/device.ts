@@ -298,20 +298,6 @@ export class Gpu {
     return buf;
   }
 
-  /** Uniform from mixed u32/i32/f32 fields: numbers tagged by `types` ('u','i','f'), 4 bytes each. */
-  params(types: string, ...values: number[]): GPUBuffer {
-    if (types.length !== values.length) throw new Error('params: types and values differ in length');
-    const buf = new ArrayBuffer(Math.max(16, Math.ceil((values.length * 4) / 16) * 16));
-    const view = new DataView(buf);
-    values.forEach((v, i) => {
-      const t = types[i];
-      if (t === 'f') view.setFloat32(i * 4, v, true);
-      else if (t === 'i') view.setInt32(i * 4, v, true);
-      else view.setUint32(i * 4, v, true);
-    });
-    return this.uniform(new Uint8Array(buf));
-  }
-
   /**
    * Copies host data into `dst` in stream order (through a staging buffer and a
    * recorded copy), so it never overtakes dispatches already recorded.

@@ -149,7 +149,7 @@ function statsReduce(gpu: Gpu, x: Tensor, l: Layout): { part: Tensor; chunks: nu
   const cpu = cpuReduce(gpu);
   const { chunks, chunkLen, grid } = chunking(l, cpu);
   const part = Tensor.empty(gpu, [l.c, chunks, 2]);
-  const rp = gpu.params('uuuuu', l.n, l.c, l.s, chunks, chunkLen);
+  const rp = { n: l.n, c: l.c, s: l.s, chunks, chunk_len: chunkLen };
   gpu.dispatch(gpu.kernel(reduceSpec(l.oneD, 'stats_main', false, cpu)), { p: rp, x: x.buffer, part: part.buffer }, grid);
   return { part, chunks };
 }
@@ -174,7 +174,7 @@ function statsFinalize(
   gpu.dispatch(
     gpu.kernel(finalizeSpec('stats_final')),
     {
-      p: gpu.params('uuuuffu', l.c, shift.stride, chunks, m, eps, momentum, update ? 1 : 0),
+      p: { c: l.c, s: shift.stride, chunks, m, eps, momentum, flag: update },
       part: part.buffer,
       x: shift.buf,
       stats: stats.buffer,
@@ -191,7 +191,7 @@ function applyNorm(gpu: Gpu, x: Tensor, l: Layout, relu: boolean, stats: Tensor,
   const items = v === 'scalar' ? x.size : x.size / 4;
   gpu.dispatch(
     gpu.kernel(applySpec(relu, v)),
-    { p: gpu.params('uuu', items, l.c, l.s), x: x.buffer, stats: stats.buffer, gamma: bn.weight.buffer, beta: bn.bias.buffer, y: y.buffer },
+    { p: { total: items, c: l.c, s: l.s }, x: x.buffer, stats: stats.buffer, gamma: bn.weight.buffer, beta: bn.bias.buffer, y: y.buffer },
     grid1d(Math.ceil(items / 256)),
   );
   return y;
@@ -220,7 +220,7 @@ export function batchNorm(tape: Tape | null, x: Tensor, bn: BatchNormParams, opt
   } else {
     gpu.dispatch(
       gpu.kernel(finalizeSpec('eval_stats')),
-      { p: gpu.params('uuuuffu', l.c, l.s, 0, l.m, eps, momentum, 0), stats: stats.buffer, rmean_in: bn.runningMean.buffer, rvar_in: bn.runningVar.buffer },
+      { p: { c: l.c, s: l.s, chunks: 0, m: l.m, eps, momentum, flag: 0 }, stats: stats.buffer, rmean_in: bn.runningMean.buffer, rvar_in: bn.runningVar.buffer },
       [Math.ceil(l.c / FIN_WG)],
     );
   }
@@ -334,7 +334,7 @@ function gradReduce(gpu: Gpu, x: Tensor, dy: Tensor, mask: GPUBuffer, stats: Ten
   const part = Tensor.empty(gpu, [l.c, chunks, 2]);
   gpu.dispatch(
     gpu.kernel(reduceSpec(l.oneD, 'grad_main', relu, cpu)),
-    { p: gpu.params('uuuuu', l.n, l.c, l.s, chunks, chunkLen), x: x.buffer, dy: dy.buffer, y: mask, stats: stats.buffer, part: part.buffer },
+    { p: { n: l.n, c: l.c, s: l.s, chunks, chunk_len: chunkLen }, x: x.buffer, dy: dy.buffer, y: mask, stats: stats.buffer, part: part.buffer },
     grid,
   );
   return { part, chunks };
@@ -345,7 +345,7 @@ function gradFinalize(gpu: Gpu, l: Layout, part: Tensor, chunks: number, m: numb
   gpu.dispatch(
     gpu.kernel(finalizeSpec('grad_final')),
     {
-      p: gpu.params('uuuuffu', l.c, l.s, chunks, m, 0, 0, training ? 1 : 0),
+      p: { c: l.c, s: l.s, chunks, m, eps: 0, momentum: 0, flag: training },
       part: part.buffer,
       sstats: stats.buffer,
       gamma: weight.buffer,
@@ -364,7 +364,7 @@ function gradApply(gpu: Gpu, x: Tensor, dy: Tensor, mask: GPUBuffer, stats: Tens
   const items = v === 'scalar' ? x.size : x.size / 4;
   gpu.dispatch(
     gpu.kernel(backwardSpec(relu, v)),
-    { p: gpu.params('uuu', items, l.c, l.s), x: x.buffer, dy: dy.buffer, y: mask, stats: stats.buffer, coef: coef.buffer, dx: dx.buffer },
+    { p: { total: items, c: l.c, s: l.s }, x: x.buffer, dy: dy.buffer, y: mask, stats: stats.buffer, coef: coef.buffer, dx: dx.buffer },
     grid1d(Math.ceil(items / 256)),
   );
   return dx;

@@ -155,7 +155,7 @@ function forward(gpu: Gpu, z1: Tensor, z2: Tensor, opts: VicregOptions): Forward
   const zct = Tensor.empty(gpu, [2, d, n]);
   gpu.dispatch(
     gpu.kernel(STATS),
-    { p: gpu.params('uu', n, d), z1: z1.buffer, z2: z2.buffer, colstats: colstats.buffer, zc: zc.buffer, zct: zct.buffer },
+    { p: { n, d }, z1: z1.buffer, z2: z2.buffer, colstats: colstats.buffer, zc: zc.buffer, zct: zct.buffer },
     [Math.ceil(d / 32)],
   );
 
@@ -165,7 +165,7 @@ function forward(gpu: Gpu, z1: Tensor, z2: Tensor, opts: VicregOptions): Forward
   const partials = Tensor.empty(gpu, [2, tilesPerView]);
   gpu.dispatch(
     gpu.kernel(productSpec(gpu, gram, n, d)),
-    { p: gpu.params('uufuu', n, d, 1 / (n - 1), grid[0], tilesPerView), colstats: colstats.buffer, mat: mat.buffer, partials: partials.buffer, zcb: zc.buffer, zcbt: zct.buffer, zcb4: zc.buffer, zcbt4: zct.buffer },
+    { p: { n, d, inv_nm1: 1 / (n - 1), tiles_x: grid[0], tiles_per_view: tilesPerView }, colstats: colstats.buffer, mat: mat.buffer, partials: partials.buffer, zcb: zc.buffer, zcbt: zct.buffer, zcb4: zc.buffer, zcbt4: zct.buffer },
     grid,
     // Useful work: the upper triangle of a symmetric product, both views.
     { flops: 2 * dim * (dim + 1) * (gram ? d : n) },
@@ -176,7 +176,7 @@ function forward(gpu: Gpu, z1: Tensor, z2: Tensor, opts: VicregOptions): Forward
   gpu.dispatch(
     gpu.kernel(FINALIZE),
     {
-      p: gpu.params('uuuufffffff', n, d, tilesPerView, gram ? 1 : 0, official ? 1 / (n * d) : 1 / n, official ? 0.5 : 1, r.lambda, r.mu, r.nu, r.gamma, r.eps),
+      p: { n, d, tiles_per_view: tilesPerView, gram, inv_scale: official ? 1 / (n * d) : 1 / n, var_scale: official ? 0.5 : 1, lambda: r.lambda, mu: r.mu, nu: r.nu, gamma: r.gamma, eps: r.eps },
       colstats: colstats.buffer,
       partials: partials.buffer,
       terms: terms.buffer,
@@ -199,7 +199,7 @@ function gradients(gpu: Gpu, z1: Tensor, z2: Tensor, f: Forward, seed: GPUBuffer
   gpu.dispatch(
     gpu.kernel(gradSpec(gpu, gram, n, d)),
     {
-      p: gpu.params('uufffff', n, d, aInv, aVar, aCov, r.gamma, r.eps),
+      p: { n, d, a_inv: aInv, a_var: aVar, a_cov: aCov, gamma: r.gamma, eps: r.eps },
       colstats: f.colstats.buffer,
       zcb: f.zc.buffer,
       zcbt: f.zct.buffer,
