@@ -267,8 +267,5 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   }
 }
 
-// ---- lane broadcast (MATMUL_CORE_SG in src/ops/matmul-core.ts swaps this section
-// ---- for one built on subgroupBroadcast; this portable one is never used by mm_cpu)
-const MM_SUBGROUPS: bool = false;
-fn mm_bcast8(v: f32) -> array<f32, 8> { return array<f32, 8>(v, v, v, v, v, v, v, v); }
-fn mm_bcast_lane(v: f32, l: u32) -> f32 { return v; }
+// mm_bcast8 / mm_bcast_lane / MM_SUBGROUPS: kernels/common/matmul_bcast.wgsl (portable) or
+// matmul_bcast_subgroups.wgsl (subgroupBroadcast), the part that follows this one.

@@ -89,7 +89,7 @@ function sliceGrid(gpu: Gpu, rows: number, cols: number, tiles: MatmulTiles, max
   return { grid: [perSlice, gy, slices], chunkCols: slices === 1 ? cols : perSlice * tiles.TILE_N };
 }
 
-function core(gpu: Gpu, tiles: MatmulTiles): WgslPart {
+function core(gpu: Gpu, tiles: MatmulTiles): WgslPart[] {
   return tiles.MM_CPU ? matmulCore(gpu) : MATMUL_CORE;
 }
 
@@ -112,7 +112,7 @@ export function conv2dForward(gpu: Gpu, x: Tensor, w: Tensor, bias?: Tensor | nu
   const y = Tensor.empty(gpu, [g.nb, g.cout, g.oh, g.ow]);
   const kernel = gpu.kernel({
     name: 'nn/conv_fwd',
-    parts: [INDEX, COMMON, { file: 'kernels/nn/conv_fwd.wgsl', code: fwdSrc }, MATMUL_SCALAR_HOOKS, core(gpu, tiles)],
+    parts: [INDEX, COMMON, { file: 'kernels/nn/conv_fwd.wgsl', code: fwdSrc }, MATMUL_SCALAR_HOOKS, ...core(gpu, tiles)],
     consts: { ...tileConsts(tiles), HAS_BIAS: !!bias },
   });
   const s = sliceGrid(gpu, g.cout, g.nb * g.oh * g.ow, tiles, o.maxGridX);
@@ -128,7 +128,7 @@ export function conv2dInputGrad(gpu: Gpu, gy: Tensor, w: Tensor, xShape: readonl
   const dx = Tensor.empty(gpu, [g.nb, g.cin, g.h, g.w]);
   const kernel = gpu.kernel({
     name: 'nn/conv_dgrad',
-    parts: [INDEX, COMMON, { file: 'kernels/nn/conv_dgrad.wgsl', code: dgradSrc }, MATMUL_SCALAR_HOOKS, core(gpu, tiles)],
+    parts: [INDEX, COMMON, { file: 'kernels/nn/conv_dgrad.wgsl', code: dgradSrc }, MATMUL_SCALAR_HOOKS, ...core(gpu, tiles)],
     consts: { ...tileConsts(tiles) },
   });
   const s = sliceGrid(gpu, g.cin, g.nb * g.h * g.w, tiles, o.maxGridX);
@@ -168,7 +168,7 @@ export function conv2dWeightGrad(
   const part = split ? Tensor.empty(gpu, [nsplit, g.cout, ncols]) : null;
   const kernel = gpu.kernel({
     name: 'nn/conv_wgrad',
-    parts: [INDEX, COMMON, { file: 'kernels/nn/conv_wgrad.wgsl', code: wgradSrc }, MATMUL_SCALAR_HOOKS, core(gpu, tiles)],
+    parts: [INDEX, COMMON, { file: 'kernels/nn/conv_wgrad.wgsl', code: wgradSrc }, MATMUL_SCALAR_HOOKS, ...core(gpu, tiles)],
     consts: { ...tileConsts(tiles), HAS_BIAS: withBias, SPLIT: split, A_ROW_FAST: false },
   });
   gpu.dispatch(

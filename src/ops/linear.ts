@@ -37,7 +37,7 @@ function dispatch(
     parts: [
       { file: 'kernels/nn/linear.wgsl', code: linearSrc },
       vec ? { file: 'kernels/nn/linear_vec4.wgsl', code: linearVecSrc } : MATMUL_SCALAR_HOOKS,
-      tiles.MM_CPU ? matmulCore(gpu) : MATMUL_CORE,
+      ...(tiles.MM_CPU ? matmulCore(gpu) : MATMUL_CORE),
     ],
     consts: {
       ...tileConsts(tiles),

@@ -1,11 +1,15 @@
 /** The shared tiled matmul core: its WGSL part, tile constants and dispatch size. */
 import coreSrc from '../../kernels/common/matmul_core.wgsl';
+import bcastSrc from '../../kernels/common/matmul_bcast.wgsl';
+import bcastSgSrc from '../../kernels/common/matmul_bcast_subgroups.wgsl';
 import scalar4Src from '../../kernels/common/matmul_scalar4.wgsl';
 import type { Gpu } from '../gpu/device.js';
 import type { WgslPart } from '../gpu/kernel.js';
 
 /** Portable core (any adapter). */
-export const MATMUL_CORE: WgslPart = { file: 'kernels/common/matmul_core.wgsl', code: coreSrc };
+const CORE_PART: WgslPart = { file: 'kernels/common/matmul_core.wgsl', code: coreSrc };
+/** The tiled GEMM core and its portable lane broadcast: spread into a kernel's parts after the prelude. */
+export const MATMUL_CORE: WgslPart[] = [CORE_PART, { file: 'kernels/common/matmul_bcast.wgsl', code: bcastSrc }];
 
 /**
  * Default `mm_readA4` / `mm_readB4` (4 scalar hook calls) for a prelude without a vec4
@@ -21,36 +25,8 @@ export function useVec4(gpu: Gpu, tiles: MatmulTiles, storageBuffers: number): b
   return !!tiles.MM_CPU && gpu.limits.maxStorageBuffersPerShaderStage >= storageBuffers;
 }
 
-const BCAST_MARK = '// ---- lane broadcast';
-const SG_SECTION = `${BCAST_MARK} (subgroups: one lane's load serves the 8 lanes of its subgroup)
-const MM_SUBGROUPS: bool = true;
-fn mm_bcast8(v: f32) -> array<f32, 8> {
-  return array<f32, 8>(subgroupBroadcast(v, 0u), subgroupBroadcast(v, 1u), subgroupBroadcast(v, 2u), subgroupBroadcast(v, 3u),
-                       subgroupBroadcast(v, 4u), subgroupBroadcast(v, 5u), subgroupBroadcast(v, 6u), subgroupBroadcast(v, 7u));
-}
-// lane l's v (l is constant once the caller's loops are unrolled, which folds the switch)
-fn mm_bcast_lane(v: f32, l: u32) -> f32 {
-  switch (l) {
-    case 0u: { return subgroupBroadcast(v, 0u); }
-    case 1u: { return subgroupBroadcast(v, 1u); }
-    case 2u: { return subgroupBroadcast(v, 2u); }
-    case 3u: { return subgroupBroadcast(v, 3u); }
-    case 4u: { return subgroupBroadcast(v, 4u); }
-    case 5u: { return subgroupBroadcast(v, 5u); }
-    case 6u: { return subgroupBroadcast(v, 6u); }
-    default: { return subgroupBroadcast(v, 7u); }
-  }
-}
-`;
-
-/**
- * The same core with the CPU loop's A rows broadcast through subgroups (size 8).
- * Its `enable subgroups;` is hoisted above the prelude by the kernel registry.
- */
-export const MATMUL_CORE_SG: WgslPart = {
-  file: 'kernels/common/matmul_core.wgsl',
-  code: `enable subgroups;\n${coreSrc.slice(0, coreSrc.indexOf(BCAST_MARK))}${SG_SECTION}`,
-};
+/** The same core with the CPU loop's A rows broadcast through subgroups (size 8). */
+export const MATMUL_CORE_SG: WgslPart[] = [CORE_PART, { file: 'kernels/common/matmul_bcast_subgroups.wgsl', code: bcastSgSrc }];
 
 export interface MatmulTiles {
   TILE_M: number;
@@ -104,7 +80,7 @@ export function matmulTiles(gpu: Gpu): MatmulTiles {
 }
 
 /** The core part to use on this adapter with matmulTiles(gpu). */
-export function matmulCore(gpu: Gpu): WgslPart {
+export function matmulCore(gpu: Gpu): WgslPart[] {
   return cpuSubgroups(gpu) ? MATMUL_CORE_SG : MATMUL_CORE;
 }
 

@@ -60,7 +60,7 @@ export function gemm(gpu: Gpu, s: GemmSpec): void {
     : {};
   const kernel = gpu.kernel({
     name: 'common/matmul',
-    parts: [{ file: 'kernels/common/matmul.wgsl', code: matmulSrc }, tiles.MM_CPU ? matmulCore(gpu) : MATMUL_CORE],
+    parts: [{ file: 'kernels/common/matmul.wgsl', code: matmulSrc }, ...(tiles.MM_CPU ? matmulCore(gpu) : MATMUL_CORE)],
     consts: {
       ...tileConsts(tiles),
       TRANS_A: !!s.transA,

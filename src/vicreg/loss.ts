@@ -67,7 +67,7 @@ function productSpec(gpu: Gpu, gram: boolean, n: number, d: number): KernelSpec 
   const inner = gram ? d : n; // A's row length (K)
   return {
     name: vec ? 'vicreg/product+vec4' : 'vicreg/product',
-    parts: [part('product.wgsl', productSrc), part('common.wgsl', commonSrc), ...vecParts(vec, part('product_vec4.wgsl', productVecSrc)), matmulCore(gpu)],
+    parts: [part('product.wgsl', productSrc), part('common.wgsl', commonSrc), ...vecParts(vec, part('product_vec4.wgsl', productVecSrc)), ...matmulCore(gpu)],
     consts: { ...tileConsts(tiles), GRAM: gram, MM_REDUCE: true, A_ROW_FAST: true, ...vecConsts(vec, inner, lead, tiles) },
   };
 }
@@ -76,7 +76,7 @@ function gradSpec(gpu: Gpu, gram: boolean, n: number, d: number): KernelSpec {
   const vec = useVec4(gpu, tiles, 10);
   return {
     name: vec ? 'vicreg/grad+vec4' : 'vicreg/grad',
-    parts: [part('grad.wgsl', gradSrc), part('common.wgsl', commonSrc), ...vecParts(vec, part('grad_vec4.wgsl', gradVecSrc)), matmulCore(gpu)],
+    parts: [part('grad.wgsl', gradSrc), part('common.wgsl', commonSrc), ...vecParts(vec, part('grad_vec4.wgsl', gradVecSrc)), ...matmulCore(gpu)],
     consts: { ...tileConsts(tiles), GRAM: gram, A_ROW_FAST: true, ...vecConsts(vec, gram ? n : d, d, tiles) },
   };
 }
