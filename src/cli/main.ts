@@ -29,6 +29,7 @@ function usage(): string {
     '',
     'commands:',
     ...COMMANDS.map((c) => `  ${c.summary}`),
+    '  train --out DIR ...  VICReg pre-training and evaluation (npx vicreg train, or npm run train --)',
     '',
     "run 'vicreg COMMAND --help' for a command's options.",
   ].join('\n');
