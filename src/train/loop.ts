@@ -549,7 +549,14 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
     };
     if (outputs) {
       writeFileAtomic(join(outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
-      await writeReport(outDir);
+      // The report is a view of files already written: a failure to build it (no esbuild, e.g. in a
+      // self-contained bundle on a bare machine) must not fail a finished run.
+      try {
+        await writeReport(outDir);
+      } catch (e) {
+        if (e instanceof InputError && e.code === 'write-failed') throw e;
+        log(`report not written (${(e as Error).message.split('\n')[0]}); retry with: npm run vicreg -- report ${outDir}`);
+      }
     }
     log(`done in ${formatDuration(elapsed())} (${summary.images_per_sec} img/s training); run directory ${outDir}`);
     return { status: 'done', step, checkpoint: lastCkptFile, summary };
