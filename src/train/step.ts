@@ -49,15 +49,20 @@ export class TrainStep {
     const z2 = model.expand(tape, model.encode(tape, view2, true), true);
     const loss = vicregOp(tape, z1, z2, this.lossOpts);
     tape.backward(loss.terms, this.seed);
+    return this.finish(tape, [view1, view2], loss.terms, lr, keepTerms);
+  }
+
+  /** The optimizer update, the optional copy of the terms, releases and the step's one submit. */
+  private finish(tape: Tape, views: Tensor[], terms: Tensor, lr: number, keepTerms: boolean): Tensor | null {
+    const gpu = this.gpu;
     this.optim.step(lr);
     let copy: Tensor | null = null;
     if (keepTerms) {
       copy = Tensor.empty(gpu, [5]);
-      gpu.copy(loss.terms.buffer, 0, copy.buffer, 0, 20);
+      gpu.copy(terms.buffer, 0, copy.buffer, 0, 20);
     }
     tape.dispose();
-    view1.release();
-    view2.release();
+    for (const v of views) v.release();
     this.optim.zeroGrad();
     gpu.flush();
     return copy;
@@ -84,18 +89,7 @@ export class TrainStep {
     const loss = vicregOp(tape, g1, g2, this.lossOpts);
     await tape.backwardAsync(loss.terms, this.seed);
     const stop = await this.grads!.run(stopVote);
-    this.optim.step(lr);
-    let copy: Tensor | null = null;
-    if (keepTerms) {
-      copy = Tensor.empty(gpu, [5]);
-      gpu.copy(loss.terms.buffer, 0, copy.buffer, 0, 20);
-    }
-    tape.dispose();
-    view1.release();
-    view2.release();
-    this.optim.zeroGrad();
-    gpu.flush();
-    return { terms: copy, stop };
+    return { terms: this.finish(tape, [view1, view2], loss.terms, lr, keepTerms), stop };
   }
 
   release(): void {
