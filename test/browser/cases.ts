@@ -7,24 +7,14 @@
 import type * as Engine from 'vicreg-webgpu';
 import type { ModelConfig } from 'vicreg-webgpu';
 import { fixedVector } from '../ref/vicreg.js';
+import { randn } from '../helpers/rand.js';
 import type { ConvShape } from '../ref/conv.js';
 
 type Api = typeof Engine;
 type Gpu = Engine.Gpu;
 
-/** Deterministic inputs in [-1, 1) (mulberry32), the same generator as test/helpers/gpu.ts. */
-export function rand(n: number, seed = 1, scale = 1): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1) * scale;
-  }
-  return out;
-}
+/** Deterministic inputs in [-1, 1): the suite's generator (test/helpers/rand.ts). */
+export const rand = randn;
 
 /** Views with unequal column spreads (some hinge terms active), as in test/vicreg/loss.test.ts. */
 export function views(n: number, d: number, seed: number): { z1: Float32Array; z2: Float32Array } {
