@@ -15,7 +15,8 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Metafile } from 'esbuild';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { CHROMIUM, launchChromium } from '../helpers/chromium.js';
 import { testGpu } from '../helpers/gpu.js';
 import { expectClose, relErr } from '../helpers/check.js';
 import { vicregRef, fixedVector } from '../ref/vicreg.js';
@@ -25,7 +26,6 @@ import * as engine from '../../src/index.js';
 import { resolveConfig } from '../../src/train/config.js';
 import { CONV, LOSS_SHAPES, MATMUL, rand, smokeSteps, views, type SmokeConfig } from './cases.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const STEPS = 4;
 const cfg = resolveConfig('smoke');
@@ -98,20 +98,7 @@ describe('the engine in headless Chromium (WebGPU on SwiftShader)', () => {
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
     if (!existsSync(CHROMIUM)) return;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless=new',
-        '--no-sandbox',
-        '--enable-unsafe-webgpu',
-        '--use-webgpu-adapter=swiftshader',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium({ webgpu: true });
   });
   afterAll(async () => {
     await browser?.close();

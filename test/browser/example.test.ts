@@ -12,10 +12,10 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { CHROMIUM, launchChromium } from '../helpers/chromium.js';
 import { synthSplit } from '../fixtures/synth-fashion.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** Smoke preset: batch 32, 2 epochs; 480 images = 15 steps an epoch, 30 steps, 3 read-backs. */
 const N = 480;
@@ -62,20 +62,7 @@ describe('the browser example page (examples/browser) in headless Chromium', () 
       server!.on('exit', (code) => reject(new Error(`serve.mjs exited (${code}): ${text}`)));
     });
     if (!existsSync(CHROMIUM)) return;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless=new',
-        '--no-sandbox',
-        '--enable-unsafe-webgpu',
-        '--use-webgpu-adapter=swiftshader',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium({ webgpu: true });
   });
   afterAll(async () => {
     await browser?.close();

@@ -10,14 +10,14 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { CHROMIUM, launchChromium } from '../helpers/chromium.js';
 import { InputError } from '../../src/errors.js';
 import { buildReportData, writeReport } from '../../src/report/index.js';
 import { MAX_STEP_POINTS } from '../../src/report/data.js';
 import { makeRunFiles } from '../fixtures/make-run.js';
 import { reportCommand } from '../../src/cli/report.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const FIXTURE = fileURLToPath(new URL('../fixtures/run-small', import.meta.url));
 const OUT = fileURLToPath(new URL('../out', import.meta.url));
 const CHARTS = [
@@ -130,19 +130,7 @@ describe('report page in headless Chromium (offline)', () => {
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) return;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium({ webgpu: false });
   });
   afterAll(async () => {
     await browser?.close();
