@@ -1,5 +1,7 @@
 /**
- * `npm run bench -- step [--preset quick|full|smoke] [--steps N] [--json] [--no-peer]`
+ * `npm run bench -- step [--preset quick|full|smoke] [--steps N] [--json] [--no-peer] [--dispatches]`
+ *
+ * `--dispatches` also lists the last profiled step dispatch by dispatch, in order.
  *
  * Where one training step's time goes: every kernel of the step timed with timestamp queries
  * (each dispatch in its own pass), grouped by kernel, with its FLOPs (declared by the GEMM
@@ -180,6 +182,7 @@ export async function runStepBench(args: string[]): Promise<void> {
   const pipelinedMs = (performance.now() - t0) / steps;
 
   let rows: KernelRow[] = [];
+  let lastStep: DispatchTiming[] = [];
   let gpuMs = NaN;
   let flops = 0;
   let bytes = 0;
@@ -190,6 +193,7 @@ export async function runStepBench(args: string[]): Promise<void> {
     for (let k = 0; k < profiled; k++) await run();
     const timings = await gpu.stopProfiling();
     rows = kernelTable(timings, profiled, { gflops: fma.gflops, gbps });
+    if (hasFlag(args, 'dispatches')) lastStep = timings.slice(timings.length - timings.length / profiled);
     gpuMs = rows.reduce((a, r) => a + r.ms, 0);
     flops = rows.reduce((a, r) => a + r.gflop, 0) * 1e9;
     bytes = rows.reduce((a, r) => a + r.mbytes, 0) * 1e6;
@@ -216,6 +220,19 @@ export async function runStepBench(args: string[]): Promise<void> {
         'GFLOP/s': r.gflop ? fmt(r.gflops, 1) : '',
         'GB/s': fmt(r.gbps, 1),
         'of peak': `${fmt(100 * r.peak_fraction, 1)}%${r.gflop ? ' fma' : ' bw'}`,
+      })),
+      out,
+    );
+  }
+  if (lastStep.length) {
+    table(
+      lastStep.map((t, i) => ({
+        '#': String(i),
+        kernel: t.kernel,
+        ms: fmt(t.ns / 1e6, 3),
+        GFLOP: t.flops ? fmt(t.flops / 1e9, 4) : '',
+        MB: fmt(t.bytes / 1e6, 2),
+        'GFLOP/s': t.flops ? fmt(t.flops / t.ns, 1) : '',
       })),
       out,
     );
