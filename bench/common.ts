@@ -1,4 +1,4 @@
-/** Shared benchmark helpers: wall-clock timing around gpu.sync(), medians, args. */
+/** Shared benchmark helpers: wall-clock timing around gpu.sync(), medians, tables. */
 import type { Gpu } from '../src/gpu/device.js';
 
 export function median(xs: number[]): number {
@@ -58,17 +58,6 @@ export async function timeAsync(run: () => void, sync: () => Promise<void>, o: T
     out.push((performance.now() - t0) / reps);
   }
   return median(out);
-}
-
-export function hasFlag(args: string[], name: string): boolean {
-  return args.includes(`--${name}`);
-}
-
-export function flagValue(args: string[], name: string): string | undefined {
-  const i = args.indexOf(`--${name}`);
-  if (i >= 0 && i + 1 < args.length) return args[i + 1];
-  const eq = args.find((a) => a.startsWith(`--${name}=`));
-  return eq?.slice(name.length + 3);
 }
 
 export function fmt(x: number, digits = 2): string {

@@ -10,21 +10,24 @@ import { createGpu } from '../src/gpu/device.js';
 import { Tensor } from '../src/tensor.js';
 import { matmul } from '../src/ops/matmul.js';
 import { conv2dForward, conv2dInputGrad, conv2dWeightGrad, convAlgo, convGeometry } from '../src/ops/conv.js';
-import { flagValue, fmt, hasFlag, rand, timeAsync, timeGpu } from './common.js';
-import { dawnFlags, peakOf, report, type BenchRow } from './matmul.js';
+import { parseOptions } from '../src/cli/args.js';
+import { InputError } from '../src/errors.js';
+import { fmt, rand, timeAsync, timeGpu } from './common.js';
+import { COMMON_OPTIONS, dawnFlags, peakOf, report, type BenchRow } from './matmul.js';
 import { initTfjsWebgpu, tfjsSync } from './peer/tfjs.js';
 
 export async function runConvBench(args: string[]): Promise<void> {
-  const gpu = await createGpu({ dawnFlags: dawnFlags(args) });
-  const peer = hasFlag(args, 'no-peer') ? null : await initTfjsWebgpu(dawnFlags(args));
+  const o = parseOptions(args, { ...COMMON_OPTIONS, algo: { type: 'string' }, 'vs-implicit': { type: 'boolean' } });
+  const gpu = await createGpu({ dawnFlags: dawnFlags(o) });
+  const peer = o['no-peer'] ? null : await initTfjsWebgpu(dawnFlags(o));
   let peak = await peakOf(gpu);
-  const nb = hasFlag(args, 'quick') ? 64 : 256;
+  const nb = o.quick ? 64 : 256;
   // Default: the adapter's algorithm (convAlgo); --algo implicit|im2col forces one.
-  const algoFlag = flagValue(args, 'algo');
-  if (algoFlag !== undefined && algoFlag !== 'implicit' && algoFlag !== 'im2col') throw new Error(`--algo must be implicit or im2col, not '${algoFlag}'`);
+  const algoFlag = o.algo as string | undefined;
+  if (algoFlag !== undefined && algoFlag !== 'implicit' && algoFlag !== 'im2col') throw new InputError('bad-option', `--algo must be implicit or im2col, not '${algoFlag}'`);
   const algo = algoFlag as 'implicit' | 'im2col' | undefined;
   // --vs-implicit: also time the implicit-GEMM algorithm in the same run (speed-up column).
-  const vsImplicit = hasFlag(args, 'vs-implicit');
+  const vsImplicit = !!o['vs-implicit'];
   const releaseGrads = (r: { dW: Tensor; db: Tensor | null }) => {
     r.dW.release();
     r.db?.release();
@@ -105,5 +108,5 @@ export async function runConvBench(args: string[]): Promise<void> {
   peak = Math.max(peak, await peakOf(gpu));
   for (const r of rows) Object.assign(r, { peak_fraction: r.gflops / peak, peak_gflops: peak });
   const algos = [...new Set(rows.map((r) => r.algo))].join('/');
-  report(rows, args, `conv2d (${algos}) on ${gpu.adapterName} (batch ${nb}); FMA peak ${fmt(peak)} GFLOP/s; 'vs matmul' = conv GFLOP/s / same-size matmul GFLOP/s`);
+  report(rows, o, `conv2d (${algos}) on ${gpu.adapterName} (batch ${nb}); FMA peak ${fmt(peak)} GFLOP/s; 'vs matmul' = conv GFLOP/s / same-size matmul GFLOP/s`);
 }

@@ -11,19 +11,25 @@ import { loadFashionMnist } from '../src/data/fashion.js';
 import { knnTop1 } from '../src/eval/knn.js';
 import { linearProbe } from '../src/eval/linear-probe.js';
 import { releaseFeatures, uploadFeatures } from '../src/eval/features.js';
+import { parseOptions, type OptionValues } from '../src/cli/args.js';
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
+const count = { type: 'number', integer: true, min: 1 } as const;
+let o: OptionValues;
+try {
+  o = parseOptions(process.argv.slice(2), { test: count, train: count, epochs: count, synthetic: count, 'skip-knn': { type: 'boolean' }, 'skip-probe': { type: 'boolean' } });
+} catch (e) {
+  console.error(`eval-pixels: ${(e as Error).message}`);
+  process.exit(2);
 }
-const has = (name: string) => process.argv.includes(name);
+const arg = (name: string) => o[name] as number | undefined;
+const has = (name: string) => !!o[name];
 
 const t0 = performance.now();
 const ds = loadFashionMnist();
-const synth = arg('--synthetic') ? Number(arg('--synthetic')) : 0;
+const synth = arg('synthetic') ?? 0;
 const R = synth || ds.height * ds.width;
-const ntr = Math.min(Number(arg('--train') ?? ds.train.n), ds.train.n);
-const nte = Math.min(Number(arg('--test') ?? ds.test.n), ds.test.n);
+const ntr = Math.min(arg('train') ?? ds.train.n, ds.train.n);
+const nte = Math.min(arg('test') ?? ds.test.n, ds.test.n);
 let seed = 1;
 const uniform = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296);
 const toF32 = (u8: Uint8Array, n: number) =>
@@ -40,14 +46,14 @@ const tr = uploadFeatures(gpu, xtr, ntr, R);
 const te = uploadFeatures(gpu, xte, nte, R);
 await gpu.sync();
 
-if (!has('--skip-knn')) {
+if (!has('skip-knn')) {
   const t = performance.now();
   const acc = await knnTop1(gpu, tr, ytr, te, yte, { k: 20, temperature: 0.07 });
   console.log(`kNN k=20 T=0.07: top-1 ${(acc * 100).toFixed(2)}%  (${((performance.now() - t) / 1000).toFixed(1)} s)  [published ~85.4%]`);
 }
-if (!has('--skip-probe')) {
+if (!has('skip-probe')) {
   const t = performance.now();
-  const epochs = arg('--epochs') ? Number(arg('--epochs')) : undefined;
+  const epochs = arg('epochs');
   const res = await linearProbe(gpu, tr, ytr, te, yte, { epochs });
   const dt = (performance.now() - t) / 1000;
   console.log(`linear probe (${res.epochs} epochs, batch ${res.batch}, lr ${res.lr}): top-1 ${(res.top1 * 100).toFixed(2)}%  (${dt.toFixed(1)} s)  [published ~84.2%]`);

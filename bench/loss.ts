@@ -8,7 +8,8 @@ import { createGpu } from '../src/gpu/device.js';
 import { Tensor } from '../src/tensor.js';
 import { vicregLoss, chooseForm, type Form } from '../src/vicreg/loss.js';
 import { matmulTiles, type MatmulTiles } from '../src/ops/matmul-core.js';
-import { fmt, flagValue, hasFlag, table, timeAsync, timeGpu } from './common.js';
+import { parseOptions } from '../src/cli/args.js';
+import { fmt, table, timeAsync, timeGpu } from './common.js';
 import { measureFmaPeak } from './fma-peak.js';
 import { initTfjsWebgpu, tfjsSync } from './peer/tfjs.js';
 import { registerTfjsGradients } from './peer/tfjs-grads.js';
@@ -57,12 +58,13 @@ function peerLoss(tf: Tf, gram: boolean) {
 }
 
 export async function runLossBench(args: string[]): Promise<void> {
-  const json = hasFlag(args, 'json');
+  const o = parseOptions(args, { json: { type: 'boolean' }, shapes: { type: 'string' }, form: { type: 'choice', choices: ['auto', 'cov', 'gram'] }, samples: { type: 'number', integer: true, min: 1 }, 'no-peer': { type: 'boolean' } });
+  const json = !!o.json;
   const log = (s: string) => (json ? process.stderr : process.stdout).write(s + '\n');
-  const shapes = (flagValue(args, 'shapes') ?? '256x2048,1024x1024,512x8192').split(',').map((s) => s.split('x').map(Number) as [number, number]);
-  const form = (flagValue(args, 'form') ?? 'auto') as Form;
-  const samples = Number(flagValue(args, 'samples') ?? 3);
-  const withPeer = !hasFlag(args, 'no-peer');
+  const shapes = ((o.shapes as string | undefined) ?? '256x2048,1024x1024,512x8192').split(',').map((s) => s.split('x').map(Number) as [number, number]);
+  const form = ((o.form as string | undefined) ?? 'auto') as Form;
+  const samples = (o.samples as number | undefined) ?? 3;
+  const withPeer = !o['no-peer'];
 
   const gpu = await createGpu();
   log(`adapter: ${gpu.adapterName} (tuning ${gpu.tuning})`);

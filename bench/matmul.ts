@@ -10,7 +10,8 @@ import { matmul } from '../src/ops/matmul.js';
 import { linearForward, linearInputGrad, linearWeightGrad } from '../src/ops/linear.js';
 import { matmulTiles } from '../src/ops/matmul-core.js';
 import { measureFmaPeak } from './fma-peak.js';
-import { fmt, hasFlag, rand, table, timeAsync, timeGpu } from './common.js';
+import { parseOptions, type OptionSpec, type OptionValues } from '../src/cli/args.js';
+import { fmt, rand, table, timeAsync, timeGpu } from './common.js';
 import { initTfjsWebgpu, tfjsSync } from './peer/tfjs.js';
 
 export interface BenchRow {
@@ -33,12 +34,15 @@ export interface BenchRow {
   [extra: string]: unknown;
 }
 
-export function dawnFlags(args: string[]): string[] {
-  return hasFlag(args, 'fast') ? ['enable-dawn-features=disable_robustness,skip_validation'] : [];
+/** The options the matmul, peak and conv benchmarks share. */
+export const COMMON_OPTIONS: Record<string, OptionSpec> = { json: { type: 'boolean' }, fast: { type: 'boolean' }, 'no-peer': { type: 'boolean' }, quick: { type: 'boolean' } };
+
+export function dawnFlags(o: OptionValues): string[] {
+  return o.fast ? ['enable-dawn-features=disable_robustness,skip_validation'] : [];
 }
 
-export function report(rows: BenchRow[], args: string[], title: string): void {
-  const json = hasFlag(args, 'json');
+export function report(rows: BenchRow[], o: OptionValues, title: string): void {
+  const json = !!o.json;
   const out = json ? (s: string) => process.stderr.write(s + '\n') : (s: string) => process.stdout.write(s + '\n');
   out(title);
   table(
@@ -64,16 +68,18 @@ export async function peakOf(gpu: Gpu): Promise<number> {
 }
 
 export async function runPeakBench(args: string[]): Promise<void> {
-  const gpu = await createGpu({ dawnFlags: dawnFlags(args) });
+  const o = parseOptions(args, COMMON_OPTIONS);
+  const gpu = await createGpu({ dawnFlags: dawnFlags(o) });
   const p = await measureFmaPeak(gpu, { samples: 5 });
   const row = { name: 'fma_peak', adapter: gpu.adapterName, tuning: gpu.tuning, gflops: p.gflops, chains: p.chains, by_chains: p.byChains };
-  if (hasFlag(args, 'json')) process.stdout.write(JSON.stringify([row]) + '\n');
+  if (o.json) process.stdout.write(JSON.stringify([row]) + '\n');
   else console.log(`${gpu.adapterName}: ${fmt(p.gflops)} GFLOP/s (best of vec4 chains ${JSON.stringify(p.byChains)})`);
 }
 
 export async function runMatmulBench(args: string[]): Promise<void> {
-  const gpu = await createGpu({ dawnFlags: dawnFlags(args) });
-  const peer = hasFlag(args, 'no-peer') ? null : await initTfjsWebgpu(dawnFlags(args));
+  const o = parseOptions(args, COMMON_OPTIONS);
+  const gpu = await createGpu({ dawnFlags: dawnFlags(o) });
+  const peer = o['no-peer'] ? null : await initTfjsWebgpu(dawnFlags(o));
   let peak = await peakOf(gpu);
   const t = matmulTiles(gpu);
   process.stderr.write(`adapter ${gpu.adapterName}; tiles ${t.MM_CPU ? `CPU ${t.TILE_M}x${t.TILE_N} (${t.THREADS_X} invocations, ${t.TILE_M}x${t.RN} each)` : `GPU ${t.TILE_M}x${t.TILE_N}x${t.TILE_K}`}\n`);
@@ -97,7 +103,7 @@ export async function runMatmulBench(args: string[]): Promise<void> {
       return { run: () => tf.dispose(tf.matMul(a, b)), done: () => tf.dispose([a, b]) };
     },
   });
-  if (!hasFlag(args, 'quick')) cases.push(square(1024));
+  if (!o.quick) cases.push(square(1024));
   // Linear layers of a small expander at batch 256: y = x W^T (+b), dX = dY W, dW = dY^T X (+db).
   for (const [batch, nin, nout] of [[256, 512, 2048], [256, 2048, 2048]] as const) {
     const mk = (seed: number, shape: number[]) => Tensor.from(gpu, rand(shape.reduce((a, b) => a * b), seed), shape);
@@ -168,5 +174,5 @@ export async function runMatmulBench(args: string[]): Promise<void> {
   }
   peak = Math.max(peak, await peakOf(gpu));
   for (const r of rows) Object.assign(r, { peak_fraction: r.gflops / peak, peak_gflops: peak });
-  report(rows, args, `matmul on ${gpu.adapterName}; FMA peak ${fmt(peak)} GFLOP/s (measured in this run)${peer ? `; peer: ${peer.adapter}` : ''}`);
+  report(rows, o, `matmul on ${gpu.adapterName}; FMA peak ${fmt(peak)} GFLOP/s (measured in this run)${peer ? `; peer: ${peer.adapter}` : ''}`);
 }

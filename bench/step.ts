@@ -26,7 +26,8 @@ import { learningRate } from '../src/optim/schedule.js';
 import { PRESETS, resolveConfig, type TrainConfig } from '../src/train/config.js';
 import { TrainStep } from '../src/train/step.js';
 import { encoderPy } from '../src/export/torch.js';
-import { fmt, flagValue, hasFlag, median, table, timeGpu } from './common.js';
+import { parseOptions } from '../src/cli/args.js';
+import { fmt, median, table, timeGpu } from './common.js';
 import { measureFmaPeak } from './fma-peak.js';
 import { describeMachine, machineInfo } from './machine.js';
 
@@ -136,11 +137,13 @@ function torchPeer(cfg: TrainConfig, steps: number, threads: number): { pairs_pe
 }
 
 export async function runStepBench(args: string[]): Promise<void> {
-  const json = hasFlag(args, 'json');
+  // --preset and --steps are checked below, with their own messages.
+  const o = parseOptions(args, { json: { type: 'boolean' }, preset: { type: 'string' }, steps: { type: 'string' }, dispatches: { type: 'boolean' }, 'no-peer': { type: 'boolean' } });
+  const json = !!o.json;
   const out = (s: string) => (json ? process.stderr : process.stdout).write(s + '\n');
-  const preset = flagValue(args, 'preset') ?? 'quick';
+  const preset = (o.preset as string | undefined) ?? 'quick';
   if (!PRESETS[preset]) throw new InputError('bad-option', `--preset must be one of ${Object.keys(PRESETS).join(', ')}`);
-  const steps = Number(flagValue(args, 'steps') ?? 6);
+  const steps = Number(o.steps ?? 6);
   if (!Number.isInteger(steps) || steps < 1 || steps > 1000) throw new InputError('bad-option', '--steps must be an integer in [1, 1000]');
   const cfg = resolveConfig(preset, {});
   const gpu = await createGpu();
@@ -193,7 +196,7 @@ export async function runStepBench(args: string[]): Promise<void> {
     for (let k = 0; k < profiled; k++) await run();
     const timings = await gpu.stopProfiling();
     rows = kernelTable(timings, profiled, { gflops: fma.gflops, gbps });
-    if (hasFlag(args, 'dispatches')) lastStep = timings.slice(timings.length - timings.length / profiled);
+    if (o.dispatches) lastStep = timings.slice(timings.length - timings.length / profiled);
     gpuMs = rows.reduce((a, r) => a + r.ms, 0);
     flops = rows.reduce((a, r) => a + r.gflop, 0) * 1e9;
     bytes = rows.reduce((a, r) => a + r.mbytes, 0) * 1e6;
@@ -206,7 +209,7 @@ export async function runStepBench(args: string[]): Promise<void> {
   const hostMs = median(host);
   const floorMs = (flops / (fma.gflops * 1e9) + bytes / (gbps * 1e9)) * 1e3;
   const threads = Math.max(1, machine.cores);
-  const peer = hasFlag(args, 'no-peer') ? { skipped: '--no-peer' } : torchPeer(cfg, Math.max(steps, 10), threads);
+  const peer = o['no-peer'] ? { skipped: '--no-peer' } : torchPeer(cfg, Math.max(steps, 10), threads);
 
   if (rows.length) {
     table(

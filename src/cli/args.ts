@@ -1,9 +1,11 @@
 /**
- * A small, strict command-line parser shared by the vicreg subcommands.
- * `--name value`, `--name=value`, boolean `--flag`, `--` ends options.
- * Unknown options, missing or malformed values, and wrong positional counts throw
- * InputError('bad-option') with a one-line message.
+ * The one command-line parser of the vicreg subcommands, `npm run train` and the benchmarks:
+ * node:util's parseArgs splits the arguments (`--name value`, `--name=value`, boolean
+ * `--flag`, `--` ends options); this module checks them against a spec. Unknown options,
+ * missing or malformed values, and wrong positional counts throw InputError('bad-option')
+ * with a one-line message (node's own errors are multi-line and name no spec types).
  */
+import { parseArgs as nodeParseArgs } from 'node:util';
 import { InputError } from '../errors.js';
 
 export type OptionSpec =
@@ -20,9 +22,11 @@ export interface ArgSpec {
   optionalPositionals?: readonly string[];
 }
 
+export type OptionValues = Record<string, string | number | boolean>;
+
 export interface ParsedArgs {
   positionals: string[];
-  options: Record<string, string | number | boolean>;
+  options: OptionValues;
 }
 
 const NUMBER_RE = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
@@ -56,38 +60,41 @@ function parseValue(name: string, spec: OptionSpec, raw: string): string | numbe
 
 /** Parses `argv` (after the subcommand name) against `spec`. `--help` must be handled before. */
 export function parseArgs(argv: readonly string[], spec: ArgSpec): ParsedArgs {
+  // Non-strict: node tokenizes, unknown options included, and the checks below word the errors.
+  const nodeOptions = Object.fromEntries(
+    Object.entries(spec.options).map(([name, o]) => [name, { type: o.type === 'boolean' ? ('boolean' as const) : ('string' as const) }]),
+  );
+  const { tokens } = nodeParseArgs({ args: [...argv], options: nodeOptions, strict: false, allowPositionals: true, tokens: true });
   const positionals: string[] = [];
-  const options: Record<string, string | number | boolean> = {};
-  let onlyPositionals = false;
-  for (let k = 0; k < argv.length; k++) {
-    const a = argv[k]!;
-    if (onlyPositionals || !a.startsWith('-') || a === '-' || NUMBER_RE.test(a)) {
-      positionals.push(a);
+  const options: OptionValues = {};
+  // A short-option group (-abc) is several tokens of one argument: look at each argument once.
+  let lastIndex = -1;
+  for (const t of tokens) {
+    if (t.kind === 'option-terminator') continue;
+    if (t.kind === 'positional') {
+      positionals.push(t.value);
       continue;
     }
-    if (a === '--') {
-      onlyPositionals = true;
+    const arg = argv[t.index]!;
+    if (t.index === lastIndex) continue;
+    lastIndex = t.index;
+    // A negative number is a positional argument, not a short option.
+    if (NUMBER_RE.test(arg)) {
+      positionals.push(arg);
       continue;
     }
-    if (!a.startsWith('--')) badOption(`unknown option '${a}' (options are spelt --name)`);
-    const eq = a.indexOf('=');
-    const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
+    if (!arg.startsWith('--')) badOption(`unknown option '${arg}' (options are spelt --name)`);
+    const { name } = t;
     const opt = spec.options[name];
     if (!opt) badOption(`unknown option '--${name}'`);
     if (opt.type === 'boolean') {
-      if (eq >= 0) badOption(`--${name} takes no value`);
+      if (t.inlineValue) badOption(`--${name} takes no value`);
       options[name] = true;
       continue;
     }
-    let raw: string;
-    if (eq >= 0) raw = a.slice(eq + 1);
-    else {
-      const next = argv[k + 1];
-      if (next === undefined || (next.startsWith('--') && next.length > 2)) badOption(`--${name} needs a value`);
-      raw = next;
-      k++;
-    }
-    options[name] = parseValue(name, opt, raw);
+    // node takes the next argument whatever it is; another option there means this one has no value.
+    if (t.value === undefined || (!t.inlineValue && t.value.startsWith('--') && t.value.length > 2)) badOption(`--${name} needs a value`);
+    options[name] = parseValue(name, opt, t.value);
   }
   const need = spec.positionals.length;
   const max = need + (spec.optionalPositionals?.length ?? 0);
@@ -96,4 +103,9 @@ export function parseArgs(argv: readonly string[], spec: ArgSpec): ParsedArgs {
   }
   if (positionals.length > max) badOption(`unexpected argument '${positionals[max]}'`);
   return { positionals, options };
+}
+
+/** Options only (the benchmarks): the same checks, no positional arguments. */
+export function parseOptions(argv: readonly string[], options: Record<string, OptionSpec>): OptionValues {
+  return parseArgs(argv, { positionals: [], options }).options;
 }
