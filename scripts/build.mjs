@@ -31,6 +31,6 @@ if (!process.argv.includes('--lib')) {
   }
   await build({ ...node, entryPoints: [at('src/cli/vicreg.ts')], outfile: at('dist/vicreg.mjs') });
   await build({ ...node, entryPoints: [at('bench/bench.ts')], outfile: at('dist/bench.mjs') });
-  await build({ ...node, entryPoints: [at('bench/train.ts')], outfile: at('dist/train.mjs') });
+  await build({ ...node, entryPoints: [at('src/cli/train.ts')], outfile: at('dist/train.mjs') });
 }
 console.log('built dist/');

@@ -58,7 +58,7 @@ await Promise.all([
   build({ ...common, entryPoints: ['bench/gpu-check/check.ts'], outfile: join(out, 'check.mjs') }),
   build({ ...common, stdin: { contents: entry, resolveDir: root, loader: 'ts', sourcefile: 'gpu-check-tests.ts' }, outfile: join(out, 'tests.mjs'), alias: { vitest: shim } }),
   build({ ...common, entryPoints: ['bench/bench.ts'], outfile: join(out, 'bench.mjs'), plugins: [staticGrads] }),
-  build({ ...common, entryPoints: ['bench/train.ts'], outfile: join(out, 'train.mjs') }),
+  build({ ...common, entryPoints: ['src/cli/train.ts'], outfile: join(out, 'train.mjs') }),
 ]);
 
 // Training data: the first images of each split (the whole set would not fit the 64 MiB carry).
