@@ -1,17 +1,13 @@
 // Eval path: the whole image resized to S x S (identity when S equals the source size)
-// and normalised, no augmentation. One thread per output pixel.
+// and normalised, no augmentation. One thread per output pixel (entry: elementwise.wgsl).
 struct Params { B: u32, H: u32, W: u32, S: u32, mean: f32, sd: f32 }
 @group(0) @binding(1) var<uniform> p: Params;
 @group(0) @binding(2) var<storage, read> indices: array<u32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
-const WG: u32 = 256;
-
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * WG;
+fn ew_len() -> u32 { return p.B * p.S * p.S; }
+fn ew(i: u32) {
   let ss = p.S * p.S;
-  if (i >= p.B * ss) { return; }
   let slot = i / ss;
   let q = i % ss;
   let base = indices[slot] * p.H * p.W;

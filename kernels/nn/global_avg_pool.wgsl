@@ -9,7 +9,6 @@ struct Params { rows: u32, s: u32 }
 @group(0) @binding(3) var<storage, read> dy: array<f32>;
 @group(0) @binding(4) var<storage, read_write> dx: array<f32>;
 
-const WG: u32 = 256;
 const TPR: u32 = 16;
 
 var<workgroup> acc: array<f32, WG>;
@@ -38,10 +37,8 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   }
 }
 
-@compute @workgroup_size(WG)
-fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * WG;
-  if (i < p.rows * p.s) {
-    dx[i] = dy[i / p.s] / f32(p.s);
-  }
+// Backward, the elementwise.wgsl entry point `main` (which also declares WG).
+fn ew_len() -> u32 { return p.rows * p.s; }
+fn ew(i: u32) {
+  dx[i] = dy[i / p.s] / f32(p.s);
 }

@@ -4,20 +4,12 @@
 //   p = p - (lr / bc1) m / (sqrt(v) / sqrt(bc2) + eps).
 struct Params { n: u32, beta1: f32, beta2: f32, eps: f32, wd: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read_write> w: array<f32>;
-@group(0) @binding(2) var<storage, read> g: array<f32>;
-@group(0) @binding(3) var<storage, read_write> m: array<f32>;
-@group(0) @binding(4) var<storage, read_write> v: array<f32>;
-@group(0) @binding(5) var<storage, read> hyp: array<f32>;
+@group(0) @binding(4) var<storage, read_write> m: array<f32>;
+@group(0) @binding(5) var<storage, read_write> v: array<f32>;
+// w, g, hyp: update.wgsl; entry point: elementwise.wgsl.
 
-const WG: u32 = 256;
-
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * WG;
-  if (i >= p.n) {
-    return;
-  }
+fn ew_len() -> u32 { return p.n; }
+fn ew(i: u32) {
   let lr = hyp[0];
   let gi = g[i];
   let wi = w[i] * (1.0 - lr * p.wd);

@@ -3,19 +3,11 @@
 //   d = d + momentum buf (nesterov) or buf; p = p - lr d. momentum = 0: p = p - lr d.
 struct Params { n: u32, momentum: f32, dampening: f32, wd: f32, nesterov: u32, first: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read_write> w: array<f32>;
-@group(0) @binding(2) var<storage, read> g: array<f32>;
-@group(0) @binding(3) var<storage, read_write> buf: array<f32>;
-@group(0) @binding(4) var<storage, read> hyp: array<f32>;
+@group(0) @binding(4) var<storage, read_write> buf: array<f32>;
+// w, g, hyp: update.wgsl; entry point: elementwise.wgsl.
 
-const WG: u32 = 256;
-
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * WG;
-  if (i >= p.n) {
-    return;
-  }
+fn ew_len() -> u32 { return p.n; }
+fn ew(i: u32) {
   let v = w[i];
   var d = g[i] + p.wd * v;
   if (p.momentum != 0.0) {

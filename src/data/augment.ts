@@ -10,7 +10,7 @@ import type { Gpu } from '../gpu/device.js';
 import type { KernelSpec } from '../gpu/kernel.js';
 import { Tensor } from '../tensor.js';
 import { InputError } from '../errors.js';
-import { grid1d } from '../ops/grid.js';
+import { ELEMENTWISE, grid1d } from '../ops/grid.js';
 import { AUG_PARAMS, type AugmentConfig } from './augment-params.js';
 import type { GpuImages } from './gpu-images.js';
 
@@ -25,7 +25,7 @@ function augmentSpec(size: number, radius: number): KernelSpec {
     consts: { S: size, R: radius, WG: AUG_WG, NP: AUG_PARAMS },
   };
 }
-const NORMALIZE: KernelSpec = { name: 'data/normalize', parts: [SAMPLE, { file: 'kernels/data/normalize.wgsl', code: normalizeSrc }] };
+const NORMALIZE: KernelSpec = { name: 'data/normalize', parts: [SAMPLE, { file: 'kernels/data/normalize.wgsl', code: normalizeSrc }, ELEMENTWISE] };
 
 /** Bytes of workgroup memory the augment kernel needs at output side `size`. */
 export function augmentWorkgroupBytes(size: number): number {

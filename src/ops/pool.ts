@@ -9,7 +9,7 @@ import type { Gpu } from '../gpu/device.js';
 import type { KernelSpec } from '../gpu/kernel.js';
 import { Tensor } from '../tensor.js';
 import type { Tape } from '../tape.js';
-import { grid1d } from './grid.js'; // global pool
+import { ELEMENTWISE, grid1d } from './grid.js'; // global pool
 
 /** One kernel family for max and average pooling; the geometry is compiled in (pool.wgsl). */
 const poolSpec = (entryPoint: 'forward' | 'backward', max: boolean, g: PoolGeom): KernelSpec => ({
@@ -18,10 +18,10 @@ const poolSpec = (entryPoint: 'forward' | 'backward', max: boolean, g: PoolGeom)
   entryPoint,
   consts: { MAX: max, K: g.k, S: g.s, H: g.h, W: g.w, OH: g.oh, OW: g.ow },
 });
-const gapSpec = (entryPoint: 'forward' | 'backward', tpr = 1): KernelSpec => ({
+const gapSpec = (pass: 'forward' | 'backward', tpr = 1): KernelSpec => ({
   name: 'nn/global_avg_pool',
-  parts: [{ file: 'kernels/nn/global_avg_pool.wgsl', code: gapSrc }],
-  entryPoint,
+  parts: [{ file: 'kernels/nn/global_avg_pool.wgsl', code: gapSrc }, ELEMENTWISE],
+  entryPoint: pass === 'forward' ? 'forward' : 'main',
   consts: { TPR: tpr },
 });
 

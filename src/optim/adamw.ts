@@ -3,8 +3,8 @@ import adamwSrc from '../../kernels/optim/adamw.wgsl';
 import type { Gpu } from '../gpu/device.js';
 import type { KernelSpec } from '../gpu/kernel.js';
 import type { Tensor } from '../tensor.js';
-import { grid1d } from '../ops/grid.js';
-import { Optimizer, type LearningRate } from './optimizer.js';
+import { ELEMENTWISE, grid1d } from '../ops/grid.js';
+import { Optimizer, UPDATE, type LearningRate } from './optimizer.js';
 
 export interface AdamWOptions {
   betas?: [number, number]; // default [0.9, 0.999]
@@ -12,7 +12,7 @@ export interface AdamWOptions {
   weightDecay?: number; // default 0.01
 }
 
-const ADAMW: KernelSpec = { name: 'optim/adamw', parts: [{ file: 'kernels/optim/adamw.wgsl', code: adamwSrc }] };
+const ADAMW: KernelSpec = { name: 'optim/adamw', parts: [{ file: 'kernels/optim/adamw.wgsl', code: adamwSrc }, UPDATE, ELEMENTWISE] };
 
 export class AdamW extends Optimizer {
   readonly beta1: number;

@@ -3,8 +3,13 @@
  * corrections) live in a small GPU buffer `hyp` written in stream order each
  * step, so a changing schedule never forces a read-back or a new pipeline.
  */
+import updateSrc from '../../kernels/optim/update.wgsl';
 import type { Gpu } from '../gpu/device.js';
+import type { WgslPart } from '../gpu/kernel.js';
 import { Tensor } from '../tensor.js';
+
+/** The bindings every update kernel shares (w, g, hyp): a part after the optimizer's own. */
+export const UPDATE: WgslPart = { file: 'kernels/optim/update.wgsl', code: updateSrc };
 
 /** A learning rate: a host number (uploaded) or a 1-element GPU tensor (copied on the GPU). */
 export type LearningRate = number | Tensor;

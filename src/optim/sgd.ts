@@ -3,8 +3,8 @@ import sgdSrc from '../../kernels/optim/sgd.wgsl';
 import type { Gpu } from '../gpu/device.js';
 import type { KernelSpec } from '../gpu/kernel.js';
 import type { Tensor } from '../tensor.js';
-import { grid1d } from '../ops/grid.js';
-import { Optimizer, type LearningRate } from './optimizer.js';
+import { ELEMENTWISE, grid1d } from '../ops/grid.js';
+import { Optimizer, UPDATE, type LearningRate } from './optimizer.js';
 
 export interface SgdOptions {
   momentum?: number; // default 0
@@ -13,7 +13,7 @@ export interface SgdOptions {
   nesterov?: boolean; // default false
 }
 
-const SGD: KernelSpec = { name: 'optim/sgd', parts: [{ file: 'kernels/optim/sgd.wgsl', code: sgdSrc }] };
+const SGD: KernelSpec = { name: 'optim/sgd', parts: [{ file: 'kernels/optim/sgd.wgsl', code: sgdSrc }, UPDATE, ELEMENTWISE] };
 
 export class Sgd extends Optimizer {
   readonly momentum: number;
