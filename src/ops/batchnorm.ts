@@ -13,18 +13,17 @@
  * dgamma/dbeta + dx coefficients, dx).
  */
 import reduceSrc from '../../kernels/nn/batchnorm_reduce.wgsl';
-import reduce1dSrc from '../../kernels/nn/batchnorm_reduce1d.wgsl';
 import finalizeSrc from '../../kernels/nn/batchnorm_finalize.wgsl';
 import wgSum2Src from '../../kernels/common/wg_sum2.wgsl';
 import applySrc from '../../kernels/nn/batchnorm_apply.wgsl';
 import backwardSrc from '../../kernels/nn/batchnorm_backward.wgsl';
-import apply4Src from '../../kernels/nn/batchnorm_apply4.wgsl';
-import backward4Src from '../../kernels/nn/batchnorm_backward4.wgsl';
+import lanes1Src from '../../kernels/common/lanes1.wgsl';
+import lanes4Src from '../../kernels/common/lanes4.wgsl';
 import type { Gpu } from '../gpu/device.js';
 import type { KernelSpec } from '../gpu/kernel.js';
 import { Tensor } from '../tensor.js';
 import type { Tape } from '../tape.js';
-import { grid1d } from './grid.js';
+import { ELEMENTWISE, grid1d } from './grid.js';
 
 export interface BatchNormParams {
   /** gamma [C] */
@@ -63,15 +62,16 @@ const FIN_WG = 64;
 const MAX_CHUNKS = 256;
 
 const WG_SUM2 = { file: 'kernels/common/wg_sum2.wgsl', code: wgSum2Src };
-const reduceSpec = (oneD: boolean, entry: 'stats_main' | 'grad_main', relu: boolean, cpu: boolean): KernelSpec => ({
+const reduceSpec = (oneD: boolean, pass: 'stats' | 'grad', relu: boolean, cpu: boolean): KernelSpec => ({
   name: oneD ? 'nn/batchnorm_reduce1d' : 'nn/batchnorm_reduce',
-  parts: [
-    ...(oneD
-      ? [{ file: 'kernels/nn/batchnorm_reduce1d.wgsl', code: reduce1dSrc }]
-      : [{ file: 'kernels/nn/batchnorm_reduce.wgsl', code: reduceSrc }, WG_SUM2]),
-  ],
-  entryPoint: entry,
-  consts: oneD ? { RELU: relu } : { RELU: relu, WG: cpu ? CPU_REDUCE_WG : REDUCE_WG },
+  parts: [{ file: 'kernels/nn/batchnorm_reduce.wgsl', code: reduceSrc }, WG_SUM2],
+  entryPoint: oneD ? 'main_1d' : 'main',
+  consts: {
+    GRAD: pass === 'grad',
+    RELU: relu,
+    // [N, C]: a TX x TY workgroup whose tree sums each channel's column of TY partials.
+    ...(oneD ? { TX: R1_TX, TY: R1_TY, WG: R1_TX * R1_TY, WG_SUM_STRIDE: R1_TX } : { WG: cpu ? CPU_REDUCE_WG : REDUCE_WG }),
+  },
 });
 const finalizeSpec = (entry: 'stats_final' | 'grad_final' | 'eval_stats'): KernelSpec => ({
   name: 'nn/batchnorm_finalize',
@@ -88,22 +88,18 @@ function vecMode(l: Layout): Vec {
   if (l.s === 1 && l.c % 4 === 0) return 'channels';
   return 'scalar';
 }
-const applySpec = (relu: boolean, v: Vec): KernelSpec =>
-  v === 'scalar'
-    ? { name: 'nn/batchnorm_apply', parts: [{ file: 'kernels/nn/batchnorm_apply.wgsl', code: applySrc }], consts: { RELU: relu } }
-    : {
-        name: 'nn/batchnorm_apply4',
-        parts: [{ file: 'kernels/nn/batchnorm_apply4.wgsl', code: apply4Src }],
-        consts: { RELU: relu, SAME: v === 'same' },
-      };
-const backwardSpec = (relu: boolean, v: Vec): KernelSpec =>
-  v === 'scalar'
-    ? { name: 'nn/batchnorm_backward', parts: [{ file: 'kernels/nn/batchnorm_backward.wgsl', code: backwardSrc }], consts: { RELU: relu } }
-    : {
-        name: 'nn/batchnorm_backward4',
-        parts: [{ file: 'kernels/nn/batchnorm_backward4.wgsl', code: backward4Src }],
-        consts: { RELU: relu, SAME: v === 'same' },
-      };
+// One source per pass, compiled 1 or 4 lanes wide; the vec4 variants keep their names ('...4').
+const elementwiseSpec = (pass: 'apply' | 'backward', code: string, relu: boolean, v: Vec): KernelSpec => ({
+  name: `nn/batchnorm_${pass}${v === 'scalar' ? '' : '4'}`,
+  parts: [
+    v === 'scalar' ? { file: 'kernels/common/lanes1.wgsl', code: lanes1Src } : { file: 'kernels/common/lanes4.wgsl', code: lanes4Src },
+    { file: `kernels/nn/batchnorm_${pass}.wgsl`, code },
+    ELEMENTWISE,
+  ],
+  consts: { RELU: relu, SAME: v !== 'channels' },
+});
+const applySpec = (relu: boolean, v: Vec): KernelSpec => elementwiseSpec('apply', applySrc, relu, v);
+const backwardSpec = (relu: boolean, v: Vec): KernelSpec => elementwiseSpec('backward', backwardSrc, relu, v);
 
 interface Layout {
   n: number;
@@ -150,7 +146,8 @@ function statsReduce(gpu: Gpu, x: Tensor, l: Layout): { part: Tensor; chunks: nu
   const { chunks, chunkLen, grid } = chunking(l, cpu);
   const part = Tensor.empty(gpu, [l.c, chunks, 2]);
   const rp = { n: l.n, c: l.c, s: l.s, chunks, chunk_len: chunkLen };
-  gpu.dispatch(gpu.kernel(reduceSpec(l.oneD, 'stats_main', false, cpu)), { p: rp, x: x.buffer, part: part.buffer }, grid);
+  // The stats pass reads no dy, y or stats: x stands in for them.
+  gpu.dispatch(gpu.kernel(reduceSpec(l.oneD, 'stats', false, cpu)), { p: rp, x: x.buffer, dy: x.buffer, y: x.buffer, stats: x.buffer, part: part.buffer }, grid);
   return { part, chunks };
 }
 
@@ -333,7 +330,7 @@ function gradReduce(gpu: Gpu, x: Tensor, dy: Tensor, mask: GPUBuffer, stats: Ten
   const { chunks, chunkLen, grid } = chunking(l, cpu);
   const part = Tensor.empty(gpu, [l.c, chunks, 2]);
   gpu.dispatch(
-    gpu.kernel(reduceSpec(l.oneD, 'grad_main', relu, cpu)),
+    gpu.kernel(reduceSpec(l.oneD, 'grad', relu, cpu)),
     { p: { n: l.n, c: l.c, s: l.s, chunks, chunk_len: chunkLen }, x: x.buffer, dy: dy.buffer, y: mask, stats: stats.buffer, part: part.buffer },
     grid,
   );
