@@ -19,6 +19,7 @@ import applySrc from '../../kernels/nn/batchnorm_apply.wgsl';
 import backwardSrc from '../../kernels/nn/batchnorm_backward.wgsl';
 import lanes1Src from '../../kernels/common/lanes1.wgsl';
 import lanes4Src from '../../kernels/common/lanes4.wgsl';
+import lanesSrc from '../../kernels/nn/batchnorm_lanes.wgsl';
 import type { Gpu } from '../gpu/device.js';
 import type { KernelSpec } from '../gpu/kernel.js';
 import { Tensor } from '../tensor.js';
@@ -93,6 +94,7 @@ const elementwiseSpec = (pass: 'apply' | 'backward', code: string, relu: boolean
   name: `nn/batchnorm_${pass}${v === 'scalar' ? '' : '4'}`,
   parts: [
     v === 'scalar' ? { file: 'kernels/common/lanes1.wgsl', code: lanes1Src } : { file: 'kernels/common/lanes4.wgsl', code: lanes4Src },
+    { file: 'kernels/nn/batchnorm_lanes.wgsl', code: lanesSrc },
     { file: `kernels/nn/batchnorm_${pass}.wgsl`, code },
     ELEMENTWISE,
   ],

@@ -1,0 +1,28 @@
+// Shared by the batch-norm element-wise passes (batchnorm_apply.wgsl, batchnorm_backward.wgsl)
+// over [N, C, S], LANES consecutive elements per invocation (vf and LANES from lanes1.wgsl or
+// lanes4.wgsl; entry point: elementwise.wgsl). SAME: the lanes share a channel
+// (S % LANES == 0); otherwise S == 1 and C % 4 == 0, so the 4 lanes are channels c..c+3.
+// The pass defines chan(c): its 4 per-channel values (q0..q3) for channel c.
+struct Params { total: u32, c: u32, s: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+
+const SAME: bool = true;
+
+struct Lanes { q0: vf, q1: vf, q2: vf, q3: vf }
+
+fn ew_len() -> u32 { return p.total; }
+
+// chan()'s values for the lanes of invocation i.
+fn lanes(i: u32) -> Lanes {
+  if (SAME) {
+    let q = chan((i * LANES / p.s) % p.c);
+    return Lanes(vf(q.x), vf(q.y), vf(q.z), vf(q.w));
+  }
+  let c = (i * LANES) % p.c;
+  let a = chan(c);
+  let b = chan(c + 1u);
+  let d = chan(c + 2u);
+  let e = chan(c + 3u);
+  return Lanes(vf4(vec4<f32>(a.x, b.x, d.x, e.x)), vf4(vec4<f32>(a.y, b.y, d.y, e.y)),
+               vf4(vec4<f32>(a.z, b.z, d.z, e.z)), vf4(vec4<f32>(a.w, b.w, d.w, e.w)));
+}
