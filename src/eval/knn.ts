@@ -6,8 +6,7 @@
  * Nte x Ntr matrix), then one workgroup per row keeps the top k and votes. Train rows are
  * normalised once into row-major blocks [cols, R] that fit one binding (read by the GEMM as B^T).
  */
-import normTSrc from '../../kernels/eval/knn_norm_t.wgsl';
-import rowNormSrc from '../../kernels/eval/knn_rownorm.wgsl';
+import normSrc from '../../kernels/eval/knn_norm.wgsl';
 import topkSrc from '../../kernels/eval/knn_topk_vote.wgsl';
 import type { Gpu } from '../gpu/device.js';
 import { gemm } from '../ops/matmul.js';
@@ -15,8 +14,10 @@ import { Tensor } from '../tensor.js';
 import { InputError } from '../errors.js';
 import { checkLabels, describeFeatures, hostLabels, numClasses, type FeatureSet, type Labels } from './features.js';
 
-const NORM_T = { name: 'eval/knn_norm_t', parts: [{ file: 'kernels/eval/knn_norm_t.wgsl', code: normTSrc }] };
-const ROW_NORM = { name: 'eval/knn_rownorm', parts: [{ file: 'kernels/eval/knn_rownorm.wgsl', code: rowNormSrc }] };
+const NORM_PART = { file: 'kernels/eval/knn_norm.wgsl', code: normSrc };
+/** Train rows, normalised into a block; test rows' inverse norms only. */
+const NORM_T = { name: 'eval/knn_norm_t', parts: [NORM_PART], consts: { COPY: true } };
+const ROW_NORM = { name: 'eval/knn_rownorm', parts: [NORM_PART] };
 const SIM_ROWS = 8;
 
 export interface KnnOptions {
@@ -90,7 +91,7 @@ export async function knnClassify(
       const hi = Math.min(col0 + cols, sh.row0 + sh.rows);
       if (hi <= lo) continue;
       const params = { rows: hi - lo, r: R, src0: lo - sh.row0, dst0: lo - col0, ld: cols4 * 4 };
-      gpu.dispatch(normT, { p: params, x: sh.t.buffer, bt: t.buffer }, [Math.ceil((hi - lo) / 64)]);
+      gpu.dispatch(normT, { p: params, x: sh.t.buffer, out: t.buffer }, [Math.ceil((hi - lo) / 64)]);
     }
     blocks.push({ t, col0, cols, cols4 });
   }
@@ -98,7 +99,7 @@ export async function knnClassify(
   const tinv = Tensor.empty(gpu, [te.rows]);
   const rowNorm = gpu.kernel(ROW_NORM);
   for (const sh of te.shards) {
-    gpu.dispatch(rowNorm, { p: { rows: sh.rows, r: R, src0: 0, dst0: sh.row0 }, x: sh.t.buffer, inv: tinv.buffer }, [Math.ceil(sh.rows / 64)]);
+    gpu.dispatch(rowNorm, { p: { rows: sh.rows, r: R, src0: 0, dst0: sh.row0, ld: 0 }, x: sh.t.buffer, out: tinv.buffer }, [Math.ceil(sh.rows / 64)]);
   }
   const labels = Tensor.from(gpu, Uint32Array.from(trainLabels), [N]);
   const pred = Tensor.empty(gpu, [te.rows], 'u32');
