@@ -18,6 +18,35 @@ export interface WgslPart {
   code: string;
 }
 
+/**
+ * Splits one WGSL file into parts at lines `// @section NAME`: `main` is the text before the
+ * first marker. For variants of a kernel family that differ in declarations a constant cannot
+ * remove (e.g. vec4 views of its buffers: WGSL counts a binding that a constant-false branch
+ * reads as used, and the views may exceed maxStorageBuffersPerShaderStage), so that the op
+ * picks the sections it compiles. Each section keeps its file's line numbers (it is padded
+ * with empty lines) for compile errors.
+ */
+export function wgslSections<S extends string>(file: string, code: string, names: readonly S[]): Record<'main' | S, WgslPart> {
+  const lines = code.split('\n');
+  const out: Record<string, WgslPart> = {};
+  let name = 'main';
+  let start = 0;
+  const close = (end: number) => {
+    if (name in out) throw new KernelCompileError(`${file}: section '${name}' appears twice`);
+    out[name] = { file, code: '\n'.repeat(start) + lines.slice(start, end).join('\n') };
+  };
+  lines.forEach((l, i) => {
+    const m = /^\/\/ @section (\w+)/.exec(l);
+    if (!m) return;
+    close(i);
+    name = m[1]!;
+    start = i;
+  });
+  close(lines.length);
+  for (const n of names) if (!(n in out)) throw new KernelCompileError(`${file}: no '// @section ${n}'`);
+  return out as Record<'main' | S, WgslPart>;
+}
+
 export interface KernelSpec {
   /** Stable name, e.g. 'vicreg/stats'. */
   name: string;

@@ -5,8 +5,8 @@
  * while reading dY, so no masked copy of dY is materialised.
  */
 import linearSrc from '../../kernels/nn/linear.wgsl';
-import linearVecSrc from '../../kernels/nn/linear_vec4.wgsl';
 import type { Gpu } from '../gpu/device.js';
+import { wgslSections } from '../gpu/kernel.js';
 import type { Tape } from '../tape.js';
 import { Tensor } from '../tensor.js';
 import { MATMUL_CORE, MATMUL_SCALAR_HOOKS, matmulCore, matmulGrid, matmulTiles, matmulVec, tileConsts, useVec4 } from './matmul-core.js';
@@ -18,6 +18,8 @@ export interface LinearOptions {
 }
 
 type Mode = 0 | 1 | 2;
+
+const LINEAR = wgslSections('kernels/nn/linear.wgsl', linearSrc, ['vec4']);
 
 
 function dispatch(
@@ -35,8 +37,8 @@ function dispatch(
   const kernel = gpu.kernel({
     name: vec ? 'nn/linear+vec4' : 'nn/linear',
     parts: [
-      { file: 'kernels/nn/linear.wgsl', code: linearSrc },
-      vec ? { file: 'kernels/nn/linear_vec4.wgsl', code: linearVecSrc } : MATMUL_SCALAR_HOOKS,
+      LINEAR.main,
+      vec ? LINEAR.vec4 : MATMUL_SCALAR_HOOKS,
       ...(tiles.MM_CPU ? matmulCore(gpu) : MATMUL_CORE),
     ],
     consts: {
