@@ -2,17 +2,21 @@
  * Linear probe: multinomial logistic regression on frozen features, trained on the GPU.
  * Features are standardised with the train mean / std; weights [R, C] and bias start at zero
  * (the problem is convex); mini-batch Adam (or SGD with momentum) with L2 on the weights, a
- * seeded shuffle per epoch; top-1 on the test set. Only the predictions and the per-row losses
+ * seeded shuffle per epoch. The gradient is the probe's kernel, the step the optimizer
+ * modules' (src/optim: AdamW without decoupled decay is Adam; Sgd); top-1 on the test set. Only the predictions and the per-row losses
  * (for the per-epoch mean) are read back, once, at the end.
  */
 import colstatsSrc from '../../kernels/eval/probe_colstats.wgsl';
 import gatherSrc from '../../kernels/eval/probe_gather.wgsl';
 import forwardSrc from '../../kernels/eval/probe_forward.wgsl';
-import updateSrc from '../../kernels/eval/probe_update.wgsl';
+import gradSrc from '../../kernels/eval/probe_grad.wgsl';
 import predictSrc from '../../kernels/eval/probe_predict.wgsl';
 import type { Gpu } from '../gpu/device.js';
 import { Tensor } from '../tensor.js';
 import { InputError } from '../errors.js';
+import { AdamW } from '../optim/adamw.js';
+import { Sgd } from '../optim/sgd.js';
+import type { Optimizer } from '../optim/optimizer.js';
 import { checkLabels, describeFeatures, hostLabels, numClasses, type FeatureSet, type Labels } from './features.js';
 
 const spec = (name: string, code: string, consts?: Record<string, number | boolean>) => ({
@@ -108,15 +112,18 @@ export async function linearProbe(
   const kStats = gpu.kernel(spec('probe_colstats', colstatsSrc));
   const kGather = gpu.kernel(spec('probe_gather', gatherSrc));
   const kForward = gpu.kernel(spec('probe_forward', forwardSrc, { C: classes }));
-  const kUpdate = gpu.kernel(spec('probe_update', updateSrc, { C: classes, ADAM: optimizer === 'adam' }));
+  const kGrad = gpu.kernel(spec('probe_grad', gradSrc, { C: classes }));
   const kPredict = gpu.kernel(spec('probe_predict', predictSrc, { C: classes }));
 
   const P = (R + 1) * classes;
   const st = Tensor.zeros(gpu, [2 * R]);
   const ms = Tensor.empty(gpu, [2 * R]);
   const w = Tensor.zeros(gpu, [P]);
-  const m1 = Tensor.zeros(gpu, [P]);
-  const m2 = Tensor.zeros(gpu, [P]);
+  const grad = Tensor.empty(gpu, [P]);
+  w.grad = grad; // the optimizers step every parameter that has one
+  // The L2 term is in the gradient (coupled, as the probe's reference), so no decoupled decay here.
+  const optim: Optimizer =
+    optimizer === 'adam' ? new AdamW(gpu, [w], { betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0 }) : new Sgd(gpu, [w], { momentum, weightDecay: 0 });
   const xb = Tensor.empty(gpu, [batch, R]);
   const gz = Tensor.empty(gpu, [batch, classes]);
   const idx = Tensor.empty(gpu, [N], 'u32');
@@ -126,7 +133,7 @@ export async function linearProbe(
   const runEpochs = Math.ceil(totalSteps / stepsPerEpoch);
   const loss = Tensor.zeros(gpu, [runEpochs * N]);
   const pred = Tensor.empty(gpu, [te.rows], 'u32');
-  const tensors = [st, ms, w, m1, m2, xb, gz, idx, labels, loss, pred];
+  const tensors = [st, ms, w, grad, xb, gz, idx, labels, loss, pred];
   try {
     for (const pass of [0, 1]) {
       for (const sh of tr.shards) {
@@ -138,8 +145,6 @@ export async function linearProbe(
 
     const rand = rng(opts.seed ?? 0);
     const perm = new Uint32Array(N);
-    const b1 = 0.9;
-    const b2 = 0.999;
     let step = 0;
     let seenLast = 0;
     for (let e = 0; e < runEpochs; e++) {
@@ -164,14 +169,8 @@ export async function linearProbe(
           { p: { bsz, r: R, off, loss_off: e * N + off, inv_b: 1 / bsz }, xb: xb.buffer, w: w.buffer, idx: idx.buffer, labels: labels.buffer, gz: gz.buffer, loss: loss.buffer },
           [Math.ceil(bsz / 64)],
         );
-        // Adam's bias corrections folded into the step size and epsilon.
-        const t = step + 1;
-        const c2 = Math.sqrt(1 - b2 ** t);
-        const up =
-          optimizer === 'adam'
-            ? { bsz, r: R, lr: (lr * c2) / (1 - b1 ** t), eps: 1e-8 * c2, wd, b1, b2 }
-            : { bsz, r: R, lr, eps: 0, wd, b1: momentum, b2: 0 };
-        gpu.dispatch(kUpdate, { p: up, xb: xb.buffer, gz: gz.buffer, w: w.buffer, m1: m1.buffer, m2: m2.buffer }, [Math.ceil((R + 1) / 64), classes]);
+        gpu.dispatch(kGrad, { p: { bsz, r: R, wd }, xb: xb.buffer, gz: gz.buffer, w: w.buffer, g: grad.buffer }, [Math.ceil((R + 1) / 64), classes]);
+        optim.step(lr);
       }
       gpu.flush();
     }
@@ -197,6 +196,7 @@ export async function linearProbe(
     }
     return result;
   } finally {
+    optim.dispose();
     for (const t of tensors) t.release();
   }
 }
