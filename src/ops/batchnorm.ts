@@ -223,19 +223,43 @@ export function batchNorm(tape: Tape | null, x: Tensor, bn: BatchNormParams, opt
       [Math.ceil(l.c / FIN_WG)],
     );
   }
-  const y = applyNorm(gpu, x, l, relu, stats, bn);
+  return applyAndRecord(tape, x, bn, l, relu, stats, relu ? 'batchnorm_relu' : 'batchnorm', (y, gy) =>
+    batchNormBackward(gpu, x, y, gy, stats, bn.weight, { training, relu, layout: l }),
+  );
+}
+
+type BnGrads = { dx: Tensor; dweight: Tensor; dbias: Tensor };
+
+/**
+ * The tail batchNorm and batchNormSynced share: normalise with `stats`, then either release
+ * them (no tape) or keep them for the backward recorded on the tape.
+ */
+function applyAndRecord(
+  tape: Tape | null,
+  x: Tensor,
+  bn: BatchNormParams,
+  l: Layout,
+  relu: boolean,
+  stats: Tensor,
+  op: string,
+  backward: (y: Tensor, gy: Tensor) => BnGrads | Promise<BnGrads>,
+): Tensor {
+  const y = applyNorm(x.gpu, x, l, relu, stats, bn);
   if (!tape) {
     stats.release();
     return y;
   }
   tape.record({
-    op: relu ? 'batchnorm_relu' : 'batchnorm',
+    op,
     inputs: [x, bn.weight, bn.bias],
     outputs: [y],
     saved: [stats],
+    // Synchronous unless the backward is (the synced one waits for the other ranks): a plain
+    // tape.backward() must keep working for batchNorm.
     backward: ([gy]) => {
-      const r = batchNormBackward(gpu, x, y, gy!, stats, bn.weight, { training, relu, layout: l });
-      return [r.dx, r.dweight, r.dbias];
+      const r = backward(y, gy!);
+      const list = (g: BnGrads) => [g.dx, g.dweight, g.dbias];
+      return r instanceof Promise ? r.then(list) : list(r);
     },
   });
   return y;
@@ -308,22 +332,9 @@ export async function batchNormSynced(tape: Tape | null, x: Tensor, bn: BatchNor
   statsFinalize(gpu, l, gsum, 1, M, { buf: shift.buffer, stride: 1 }, stats, bn, eps, momentum, update);
   gsum.release();
   shift.release();
-  const y = applyNorm(gpu, x, l, relu, stats, bn);
-  if (!tape) {
-    stats.release();
-    return y;
-  }
-  tape.record({
-    op: relu ? 'batchnorm_relu_sync' : 'batchnorm_sync',
-    inputs: [x, bn.weight, bn.bias],
-    outputs: [y],
-    saved: [stats],
-    backward: async ([gy]) => {
-      const r = await batchNormBackwardSynced(gpu, x, y, gy!, stats, bn.weight, { relu, layout: l }, sync);
-      return [r.dx, r.dweight, r.dbias];
-    },
-  });
-  return y;
+  return applyAndRecord(tape, x, bn, l, relu, stats, relu ? 'batchnorm_relu_sync' : 'batchnorm_sync', (y, gy) =>
+    batchNormBackwardSynced(gpu, x, y, gy, stats, bn.weight, { relu, layout: l }, sync),
+  );
 }
 
 /** Backward pass 1: per-channel partials (sum g, sum g (x - mean)), g = dy (masked by y > 0 with the ReLU). */
