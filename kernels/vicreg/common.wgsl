@@ -12,3 +12,11 @@ fn zc(b: u32, i: u32, j: u32) -> f32 { return zcb[b * p.n * p.d + i * p.d + j]; 
 fn zct(b: u32, j: u32, i: u32) -> f32 { return zcbt[b * p.n * p.d + j * p.n + i]; }
 fn col_var(b: u32, j: u32) -> f32 { return colstats[(2u + b) * p.d + j]; }
 fn col_mean(b: u32, j: u32) -> f32 { return colstats[b * p.d + j]; }
+
+// @section vec4: vec4 views of the centred views (same buffers as zcb / zcbt) for the CPU loop's
+// vector hooks (the product and grad files' vec4 sections).
+// Both operands of every VICReg product are read along their contiguous axis, so A comes
+// in vec4s along K (VEC_A = 1) and B along N (VEC_B = 1), when that axis's length is a
+// multiple of 4 (the op checks; the batch stride n * d then is one too).
+@group(0) @binding(10) var<storage, read> zcb4: array<vec4<f32>>;
+@group(0) @binding(11) var<storage, read> zcbt4: array<vec4<f32>>;

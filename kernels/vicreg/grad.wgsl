@@ -42,4 +42,19 @@ fn mm_write(b: u32, i: u32, j: u32, acc: f32) {
 fn mm_skip_tile(b: u32, tile_row: u32, tile_col: u32) -> bool { return false; }
 fn mm_reduce(b: u32, row: u32, col: u32, v: f32) -> f32 { return 0.0; }
 fn mm_reduce_out(b: u32, tile_row: u32, tile_col: u32, sum: f32) {}
-// mm_readA4 / mm_readB4: kernels/vicreg/grad_vec4.wgsl (CPU loop) or MATMUL_SCALAR_HOOKS.
+
+// @section vec4: mm_readA4 / mm_readB4 for the CPU loop, after common.wgsl's vec4 section (the op's
+// useVec4(); otherwise MATMUL_SCALAR_HOOKS stands here: the views would be 10 storage buffers).
+// A along K (VEC_A = 1): K (gram) or Zc (cov), both row-major;
+// B along N (VEC_B = 1, d % 4 == 0): Zc (gram) or C with its diagonal read as 0 (cov).
+@group(0) @binding(12) var<storage, read> mat4: array<vec4<f32>>;
+
+fn mm_readA4(b: u32, row: u32, k: u32) -> vec4<f32> {
+  if (GRAM) { return mat4[(b * p.n * p.n + row * p.n + k) / 4u]; }
+  return zcb4[(b * p.n * p.d + row * p.d + k) / 4u];
+}
+fn mm_readB4(b: u32, k: u32, col: u32) -> vec4<f32> {
+  if (GRAM) { return zcb4[(b * p.n * p.d + k * p.d + col) / 4u]; }
+  let v = mat4[(b * p.d * p.d + k * p.d + col) / 4u];
+  return select(v, vec4<f32>(0.0), vec4<u32>(col, col + 1u, col + 2u, col + 3u) == vec4<u32>(k));
+}

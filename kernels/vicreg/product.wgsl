@@ -44,4 +44,16 @@ fn mm_reduce(b: u32, row: u32, col: u32, v: f32) -> f32 {
 fn mm_reduce_out(b: u32, tile_row: u32, tile_col: u32, sum: f32) {
   partials[b * p.tiles_per_view + tile_row * p.tiles_x + tile_col] = sum;
 }
-// mm_readA4 / mm_readB4: kernels/vicreg/product_vec4.wgsl (CPU loop) or MATMUL_SCALAR_HOOKS.
+
+// @section vec4: mm_readA4 / mm_readB4 for the CPU loop, after common.wgsl's vec4 section (the op's
+// useVec4(); otherwise MATMUL_SCALAR_HOOKS stands here).
+// A along K (VEC_A = 1, as a row-major matmul reads it; measured faster than along M on
+// lavapipe): Zc (gram) from Zc rows, Zcᵀ (cov) from Zcᵀ rows; B along N: Zcᵀ (gram) / Zc (cov).
+fn mm_readA4(b: u32, row: u32, k: u32) -> vec4<f32> {
+  if (GRAM) { return zcb4[(b * p.n * p.d + row * p.d + k) / 4u]; }
+  return zcbt4[(b * p.n * p.d + row * p.n + k) / 4u];
+}
+fn mm_readB4(b: u32, k: u32, col: u32) -> vec4<f32> {
+  if (GRAM) { return zcbt4[(b * p.n * p.d + k * p.n + col) / 4u]; }
+  return zcb4[(b * p.n * p.d + k * p.d + col) / 4u];
+}

@@ -9,11 +9,8 @@ import commonSrc from '../../kernels/vicreg/common.wgsl';
 import productSrc from '../../kernels/vicreg/product.wgsl';
 import finalizeSrc from '../../kernels/vicreg/finalize.wgsl';
 import gradSrc from '../../kernels/vicreg/grad.wgsl';
-import commonVecSrc from '../../kernels/vicreg/common_vec4.wgsl';
-import productVecSrc from '../../kernels/vicreg/product_vec4.wgsl';
-import gradVecSrc from '../../kernels/vicreg/grad_vec4.wgsl';
 import type { Gpu } from '../gpu/device.js';
-import type { KernelSpec, WgslPart } from '../gpu/kernel.js';
+import { wgslSections, type KernelSpec, type WgslPart } from '../gpu/kernel.js';
 import { Tensor } from '../tensor.js';
 import type { Tape } from '../tape.js';
 import { InputError } from '../errors.js';
@@ -56,9 +53,13 @@ const STATS: KernelSpec = { name: 'vicreg/stats', parts: [part('stats.wgsl', sta
 const FINALIZE: KernelSpec = { name: 'vicreg/finalize', parts: [part('finalize.wgsl', finalizeSrc)] };
 
 // Both products run on the shared matmul core, with the adapter's tiles (CPU loop on lavapipe).
-// The CPU loop also gets vec4 views (A along K, B along N) where the lengths allow.
-function vecParts(vec: boolean, own: WgslPart): WgslPart[] {
-  return vec ? [part('common_vec4.wgsl', commonVecSrc), own] : [MATMUL_SCALAR_HOOKS];
+// The CPU loop also gets vec4 views (A along K, B along N) where the lengths allow: the files'
+// vec4 sections.
+const COMMON = wgslSections('kernels/vicreg/common.wgsl', commonSrc, ['vec4']);
+const PRODUCT = wgslSections('kernels/vicreg/product.wgsl', productSrc, ['vec4']);
+const GRAD = wgslSections('kernels/vicreg/grad.wgsl', gradSrc, ['vec4']);
+function prelude(vec: boolean, own: { main: WgslPart; vec4: WgslPart }): WgslPart[] {
+  return [own.main, COMMON.main, ...(vec ? [COMMON.vec4, own.vec4] : [MATMUL_SCALAR_HOOKS])];
 }
 function productSpec(gpu: Gpu, gram: boolean, n: number, d: number): KernelSpec {
   const tiles = matmulTiles(gpu);
@@ -67,7 +68,7 @@ function productSpec(gpu: Gpu, gram: boolean, n: number, d: number): KernelSpec 
   const inner = gram ? d : n; // A's row length (K)
   return {
     name: vec ? 'vicreg/product+vec4' : 'vicreg/product',
-    parts: [part('product.wgsl', productSrc), part('common.wgsl', commonSrc), ...vecParts(vec, part('product_vec4.wgsl', productVecSrc)), ...matmulCore(gpu)],
+    parts: [...prelude(vec, PRODUCT), ...matmulCore(gpu)],
     consts: { ...tileConsts(tiles), GRAM: gram, MM_REDUCE: true, A_ROW_FAST: true, ...vecConsts(vec, inner, lead, tiles) },
   };
 }
@@ -76,7 +77,7 @@ function gradSpec(gpu: Gpu, gram: boolean, n: number, d: number): KernelSpec {
   const vec = useVec4(gpu, tiles, 10);
   return {
     name: vec ? 'vicreg/grad+vec4' : 'vicreg/grad',
-    parts: [part('grad.wgsl', gradSrc), part('common.wgsl', commonSrc), ...vecParts(vec, part('grad_vec4.wgsl', gradVecSrc)), ...matmulCore(gpu)],
+    parts: [...prelude(vec, GRAD), ...matmulCore(gpu)],
     consts: { ...tileConsts(tiles), GRAM: gram, A_ROW_FAST: true, ...vecConsts(vec, gram ? n : d, d, tiles) },
   };
 }
