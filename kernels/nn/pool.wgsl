@@ -2,20 +2,18 @@
 // floor output size (PyTorch's defaults); MAX picks the variant. Forward: one invocation per
 // output; backward: one invocation per input gathering from the windows that cover it (no
 // atomics, overlapping windows allowed). Max pool keeps the first maximum in row-major window
-// order (as PyTorch) and saves its index h*W + w for backward.
+// order (as PyTorch) and saves its index h*W + w for backward. BACKWARD picks the pass (entry
+// point: elementwise.wgsl); src and dst are x and y forward, dy and dx backward.
 //
 // Shapes and window are constants: every index division is by a constant and the window
 // loops unroll (runtime divisions and loop bounds cost ~10x on llvmpipe, docs/gpu-notes.md).
 struct Params { total: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
-@group(0) @binding(3) var<storage, read_write> arg: array<u32>;
-@group(0) @binding(4) var<storage, read> dy: array<f32>;
-@group(0) @binding(5) var<storage, read> argin: array<u32>;
-@group(0) @binding(6) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(1) var<storage, read> src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
+@group(0) @binding(3) var<storage, read_write> arg: array<u32>; // MAX: written forward, read backward
 
-const WG: u32 = 256;
+const BACKWARD: bool = false;
 const MAX: bool = true;
 const K: u32 = 2;
 const S: u32 = 2;
@@ -26,24 +24,28 @@ const OW: u32 = 2;
 // Windows covering one input along an axis: at most ceil(K / S).
 const SPAN: u32 = (K + S - 1u) / S;
 
-@compute @workgroup_size(WG)
-fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * WG;
-  if (i >= p.total) {
-    return;
+fn ew_len() -> u32 { return p.total; }
+fn ew(i: u32) {
+  if (BACKWARD) {
+    backward(i);
+  } else {
+    forward(i);
   }
+}
+
+fn forward(i: u32) {
   let plane = i / (OH * OW);
   let r = i - plane * OH * OW;
   let oy = r / OW;
   let ox = r - oy * OW;
   let base = plane * H * W;
   var at = (oy * S) * W + ox * S;
-  var best = x[base + at];
+  var best = src[base + at];
   var acc = 0.0;
   for (var ky = 0u; ky < K; ky = ky + 1u) {
     for (var kx = 0u; kx < K; kx = kx + 1u) {
       let q = (oy * S + ky) * W + ox * S + kx;
-      let v = x[base + q];
+      let v = src[base + q];
       if (MAX) {
         let better = v > best;
         best = select(best, v, better);
@@ -54,10 +56,10 @@ fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
     }
   }
   if (MAX) {
-    y[i] = best;
+    dst[i] = best;
     arg[i] = at;
   } else {
-    y[i] = acc * (1.0 / f32(K * K));
+    dst[i] = acc * (1.0 / f32(K * K));
   }
 }
 
@@ -66,12 +68,7 @@ fn first_cover(v: u32) -> u32 {
   return select(0u, (v + 1u - K + S - 1u) / S, v + 1u > K);
 }
 
-@compute @workgroup_size(WG)
-fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * WG;
-  if (i >= p.total) {
-    return;
-  }
+fn backward(i: u32) {
   let plane = i / (H * W);
   let q = i - plane * H * W;
   let yy = q / W;
@@ -90,14 +87,14 @@ fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
       let o = obase + min(oy, OH - 1u) * OW + min(ox, OW - 1u);
       var hit = (oy < yend) & (ox < xend); // & not &&: no short-circuit branch
       if (MAX) {
-        hit = hit & (argin[o] == q);
+        hit = hit & (arg[o] == q);
       }
-      acc = acc + select(0.0, dy[o], hit);
+      acc = acc + select(0.0, src[o], hit);
     }
   }
   if (MAX) {
-    dx[i] = acc;
+    dst[i] = acc;
   } else {
-    dx[i] = acc * (1.0 / f32(K * K));
+    dst[i] = acc * (1.0 / f32(K * K));
   }
 }

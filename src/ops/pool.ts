@@ -9,15 +9,19 @@ import type { Gpu } from '../gpu/device.js';
 import type { KernelSpec } from '../gpu/kernel.js';
 import { Tensor } from '../tensor.js';
 import type { Tape } from '../tape.js';
-import { ELEMENTWISE, grid1d } from './grid.js'; // global pool
+import { ELEMENTWISE, grid1d } from './grid.js';
 
 /** One kernel family for max and average pooling; the geometry is compiled in (pool.wgsl). */
-const poolSpec = (entryPoint: 'forward' | 'backward', max: boolean, g: PoolGeom): KernelSpec => ({
+const poolSpec = (pass: 'forward' | 'backward', max: boolean, g: PoolGeom): KernelSpec => ({
   name: `nn/pool_${max ? 'max' : 'avg'}`,
-  parts: [{ file: 'kernels/nn/pool.wgsl', code: poolSrc }],
-  entryPoint,
-  consts: { MAX: max, K: g.k, S: g.s, H: g.h, W: g.w, OH: g.oh, OW: g.ow },
+  parts: [{ file: 'kernels/nn/pool.wgsl', code: poolSrc }, ELEMENTWISE],
+  consts: { BACKWARD: pass === 'backward', MAX: max, K: g.k, S: g.s, H: g.h, W: g.w, OH: g.oh, OW: g.ow },
 });
+/** One pass over `total` elements: src = x, dst = y forward; src = dy, dst = dx backward. */
+function pool(gpu: Gpu, pass: 'forward' | 'backward', max: boolean, g: PoolGeom, total: number, src: Tensor, dst: Tensor, arg?: Tensor): void {
+  const bindings = { p: { total }, src: src.buffer, dst: dst.buffer, arg: arg?.buffer ?? gpu.dummyWritable };
+  gpu.dispatchOver(gpu.kernel(poolSpec(pass, max, g)), bindings, total);
+}
 const gapSpec = (pass: 'forward' | 'backward', tpr = 1): KernelSpec => ({
   name: 'nn/global_avg_pool',
   parts: [{ file: 'kernels/nn/global_avg_pool.wgsl', code: gapSrc }, ELEMENTWISE],
@@ -50,7 +54,7 @@ export function maxPool2d(tape: Tape | null, x: Tensor, k = 2, s = k): Tensor {
   const g = geom(x, k, s);
   const y = Tensor.empty(gpu, [g.n, g.c, g.oh, g.ow]);
   const arg = Tensor.empty(gpu, y.shape, 'u32');
-  gpu.dispatchOver(gpu.kernel(poolSpec('forward', true, g)), { p: { total: y.size }, x: x.buffer, y: y.buffer, arg: arg.buffer }, y.size);
+  pool(gpu, 'forward', true, g, y.size, x, y, arg);
   if (!tape) {
     arg.release();
     return y;
@@ -62,7 +66,7 @@ export function maxPool2d(tape: Tape | null, x: Tensor, k = 2, s = k): Tensor {
     saved: [arg],
     backward: ([gy]) => {
       const dx = Tensor.empty(gpu, x.shape);
-      gpu.dispatchOver(gpu.kernel(poolSpec('backward', true, g)), { p: { total: x.size }, dy: gy!.buffer, argin: arg.buffer, dx: dx.buffer }, x.size);
+      pool(gpu, 'backward', true, g, x.size, gy!, dx, arg);
       return [dx];
     },
   });
@@ -74,14 +78,14 @@ export function avgPool2d(tape: Tape | null, x: Tensor, k: number, s = k): Tenso
   const gpu = x.gpu;
   const g = geom(x, k, s);
   const y = Tensor.empty(gpu, [g.n, g.c, g.oh, g.ow]);
-  gpu.dispatchOver(gpu.kernel(poolSpec('forward', false, g)), { p: { total: y.size }, x: x.buffer, y: y.buffer, arg: gpu.dummy }, y.size);
+  pool(gpu, 'forward', false, g, y.size, x, y);
   tape?.record({
     op: 'avgpool2d',
     inputs: [x],
     outputs: [y],
     backward: ([gy]) => {
       const dx = Tensor.empty(gpu, x.shape);
-      gpu.dispatchOver(gpu.kernel(poolSpec('backward', false, g)), { p: { total: x.size }, dy: gy!.buffer, argin: gpu.dummy, dx: dx.buffer }, x.size);
+      pool(gpu, 'backward', false, g, x.size, gy!, dx);
       return [dx];
     },
   });
