@@ -1,6 +1,6 @@
 // Shared by the batch-norm element-wise passes (batchnorm_apply.wgsl, batchnorm_backward.wgsl)
-// over [N, C, S], LANES consecutive elements per invocation (vf and LANES from lanes1.wgsl or
-// lanes4.wgsl; entry point: elementwise.wgsl). SAME: the lanes share a channel
+// over [N, C, S], LANES consecutive elements per invocation (vf and LANES from a section of
+// common/lanes.wgsl; entry point: elementwise.wgsl). SAME: the lanes share a channel
 // (S % LANES == 0); otherwise S == 1 and C % 4 == 0, so the 4 lanes are channels c..c+3.
 // The pass defines chan(c): its 4 per-channel values (q0..q3) for channel c.
 struct Params { total: u32, c: u32, s: u32 }

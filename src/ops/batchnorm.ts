@@ -17,11 +17,10 @@ import finalizeSrc from '../../kernels/nn/batchnorm_finalize.wgsl';
 import wgSum2Src from '../../kernels/common/wg_sum2.wgsl';
 import applySrc from '../../kernels/nn/batchnorm_apply.wgsl';
 import backwardSrc from '../../kernels/nn/batchnorm_backward.wgsl';
-import lanes1Src from '../../kernels/common/lanes1.wgsl';
-import lanes4Src from '../../kernels/common/lanes4.wgsl';
-import lanesSrc from '../../kernels/nn/batchnorm_lanes.wgsl';
+import lanesSrc from '../../kernels/common/lanes.wgsl';
+import bnLanesSrc from '../../kernels/nn/batchnorm_lanes.wgsl';
 import type { Gpu } from '../gpu/device.js';
-import type { KernelSpec } from '../gpu/kernel.js';
+import { wgslSections, type KernelSpec } from '../gpu/kernel.js';
 import { Tensor } from '../tensor.js';
 import type { Tape } from '../tape.js';
 import { ELEMENTWISE, grid1d } from './grid.js';
@@ -90,11 +89,12 @@ function vecMode(l: Layout): Vec {
   return 'scalar';
 }
 // One source per pass, compiled 1 or 4 lanes wide; the vec4 variants keep their names ('...4').
+const LANES = wgslSections('kernels/common/lanes.wgsl', lanesSrc, ['scalar', 'vec4']);
 const elementwiseSpec = (pass: 'apply' | 'backward', code: string, relu: boolean, v: Vec): KernelSpec => ({
   name: `nn/batchnorm_${pass}${v === 'scalar' ? '' : '4'}`,
   parts: [
-    v === 'scalar' ? { file: 'kernels/common/lanes1.wgsl', code: lanes1Src } : { file: 'kernels/common/lanes4.wgsl', code: lanes4Src },
-    { file: 'kernels/nn/batchnorm_lanes.wgsl', code: lanesSrc },
+    v === 'scalar' ? LANES.scalar : LANES.vec4,
+    { file: 'kernels/nn/batchnorm_lanes.wgsl', code: bnLanesSrc },
     { file: `kernels/nn/batchnorm_${pass}.wgsl`, code },
     ELEMENTWISE,
   ],
