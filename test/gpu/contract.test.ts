@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { testGpu } from '../helpers/gpu.js';
 import { Tensor } from '../../src/tensor.js';
-import { UniformError, kernelKey, packUniform, workgroupsFor, type KernelSpec } from '../../src/gpu/kernel.js';
+import { UniformError, kernelKey, packUniform, wgslSections, workgroupsFor, type KernelSpec } from '../../src/gpu/kernel.js';
 
 const SRC = `struct Params { n: u32, scale: f32, shift: i32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -62,5 +62,14 @@ describe('host-kernel contract', () => {
     expect(kernelKey(spec({ WG: 32 }))).not.toBe(kernelKey(spec({ WG: 64 })));
     expect(kernelKey(spec())).not.toBe(kernelKey({ ...spec(), parts: [{ file: 'affine.wgsl', code: SRC + '\n' }] }));
     expect(gpu.kernel(spec({ WG: 32 }))).toBe(gpu.kernel(spec({ WG: 32 })));
+  });
+
+  it('splits a file into sections that keep its line numbers', () => {
+    const code = 'a\nb\n// @section vec4: views\nc\n// @section more\nd';
+    const s = wgslSections('f.wgsl', code, ['vec4', 'more']);
+    expect(s.main).toEqual({ file: 'f.wgsl', code: 'a\nb' });
+    expect(s.vec4.code.split('\n')).toEqual(['', '', '// @section vec4: views', 'c']);
+    expect(s.more.code.split('\n')[5]).toBe('d');
+    expect(() => wgslSections('f.wgsl', code, ['other'])).toThrow(/f\.wgsl: no '\/\/ @section other'/);
   });
 });
