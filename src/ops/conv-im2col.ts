@@ -82,7 +82,20 @@ export interface Im2colOptions {
   chunkFloats?: number;
 }
 
-export function conv2dForwardIm2col(gpu: Gpu, x: Tensor, w: Tensor, bias: Tensor | null | undefined, g: ConvGeometry, o: Im2colOptions = {}): Tensor {
+/**
+ * The forward's im2col columns of a one-chunk batch, kept for the weight gradient, which
+ * needs exactly these columns (padding columns are zeros in both): rebuilding them cost
+ * ~2 ms a layer a view in the quick step on lavapipe.
+ */
+export interface SavedCols {
+  cols: Tensor;
+  ldc: number;
+}
+
+/** `keep`: receives the columns instead of releasing them, when the batch is one chunk. */
+export function conv2dForwardIm2col(
+  gpu: Gpu, x: Tensor, w: Tensor, bias: Tensor | null | undefined, g: ConvGeometry, o: Im2colOptions = {}, keep?: (s: SavedCols) => void,
+): Tensor {
   const tiles = matmulTiles(gpu);
   const ck = g.cin * g.kh * g.kw;
   const y = Tensor.empty(gpu, [g.nb, g.cout, g.oh, g.ow]);
@@ -97,7 +110,8 @@ export function conv2dForwardIm2col(gpu: Gpu, x: Tensor, w: Tensor, bias: Tensor
       outNchw: { q: g.oh * g.ow, nValid: c.ncols }, bias: bias?.buffer, tiles,
     });
   }
-  cols.release();
+  if (keep && parts.length === 1) keep({ cols, ldc: parts[0]!.ldc });
+  else cols.release();
   return y;
 }
 
@@ -109,7 +123,7 @@ export function conv2dBackwardIm2col(
   w: Tensor | null,
   g: ConvGeometry,
   want: { dx: boolean; dW: boolean; bias: boolean },
-  o: Im2colOptions & { splits?: number } = {},
+  o: Im2colOptions & { splits?: number; saved?: SavedCols } = {},
 ): { dx: Tensor | null; dW: Tensor | null; db: Tensor | null } {
   const tiles = matmulTiles(gpu);
   const ck = g.cin * g.kh * g.kw;
@@ -137,7 +151,9 @@ export function conv2dBackwardIm2col(
   // (batch = image, N = oh*ow, at the price of a partly empty last column tile per image).
   const dyDirect = !want.dW && ck < 64;
   const dyt = Tensor.empty(gpu, [dyDirect ? 1 : g.cout * maxLdc]);
-  const cols = want.dW ? Tensor.empty(gpu, [ck * maxLdc]) : null;
+  // The forward's columns serve when they have this pass's single chunk's layout.
+  const reuse = want.dW && o.saved && shaped.length === 1 && o.saved.ldc === shaped[0]!.ldc ? o.saved.cols : null;
+  const cols = reuse ?? (want.dW ? Tensor.empty(gpu, [ck * maxLdc]) : null);
   const dcols = want.dx ? Tensor.empty(gpu, [ck * maxLdc]) : null;
   const totalSplits = shaped.reduce((a, c) => a + c.splits, 0);
   const part = want.dW ? Tensor.empty(gpu, [totalSplits * g.cout * ncolsW]) : null;
@@ -146,7 +162,7 @@ export function conv2dBackwardIm2col(
   for (const c of shaped) {
     if (!dyDirect) transposeDy(gpu, gy, dyt, c, g);
     if (cols && part && x) {
-      im2col(gpu, x, cols, c, g);
+      if (!reuse) im2col(gpu, x, cols, c, g);
       const kc = c.ldc / c.splits;
       gemm(gpu, {
         A: dyt.buffer, B: cols.buffer, C: part.buffer, M: g.cout, N: ck, K: kc, batch: c.splits, transB: true,
@@ -198,6 +214,6 @@ export function conv2dBackwardIm2col(
       grid1d(Math.ceil(count / 64)),
     );
   }
-  [dyt, cols, dcols, part].forEach((t) => t?.release());
+  [dyt, reuse ? null : cols, dcols, part].forEach((t) => t?.release());
   return { dx, dW, db };
 }

@@ -19,7 +19,7 @@ import type { Tape } from '../tape.js';
 import { Tensor } from '../tensor.js';
 import { grid1d } from './grid.js';
 import indexSrc from '../../kernels/common/index.wgsl';
-import { conv2dBackwardIm2col, conv2dForwardIm2col, im2colFits } from './conv-im2col.js';
+import { conv2dBackwardIm2col, conv2dForwardIm2col, im2colFits, type SavedCols } from './conv-im2col.js';
 import { MATMUL_CORE, MATMUL_SCALAR_HOOKS, matmulCore, matmulGrid, matmulTiles, tileConsts, type MatmulTiles } from './matmul-core.js';
 
 export interface Conv2dOptions {
@@ -99,12 +99,12 @@ export function convAlgo(gpu: Gpu, g: ConvGeometry, o: Conv2dOptions = {}): 'imp
   return matmulTiles(gpu).MM_CPU && im2colFits(gpu, g) ? 'im2col' : 'implicit';
 }
 
-/** y = conv2d(x, w) + b: x [nb, cin, h, w], w [cout, cin, kh, kw] -> y [nb, cout, oh, ow]. */
 /** Useful FLOPs of each conv pass (forward, input grad, weight grad: the same multiply-adds). */
 function convFlops(g: ConvGeometry): number {
   return 2 * g.cout * g.nb * g.oh * g.ow * g.cin * g.kh * g.kw;
 }
 
+/** y = conv2d(x, w) + b: x [nb, cin, h, w], w [cout, cin, kh, kw] -> y [nb, cout, oh, ow]. */
 export function conv2dForward(gpu: Gpu, x: Tensor, w: Tensor, bias?: Tensor | null, o: Conv2dOptions = {}): Tensor {
   const g = convGeometry(x.shape, w.shape, o.stride ?? 1, o.padding ?? 0);
   if (convAlgo(gpu, g, o) === 'im2col') return conv2dForwardIm2col(gpu, x, w, bias, g, o);
@@ -193,15 +193,18 @@ export function conv2dWeightGrad(
 /** conv2d recorded on `tape`: gradients for x (unless inputGrad is false), w and bias. */
 export function conv2d(tape: Tape | null, x: Tensor, w: Tensor, bias?: Tensor | null, o: Conv2dOptions = {}): Tensor {
   const gpu = x.gpu;
-  const y = conv2dForward(gpu, x, w, bias, o);
+  const g = convGeometry(x.shape, w.shape, o.stride ?? 1, o.padding ?? 0);
+  const im2col = convAlgo(gpu, g, o) === 'im2col';
+  let saved: SavedCols | undefined;
+  const y = im2col ? conv2dForwardIm2col(gpu, x, w, bias, g, o, tape ? (s) => (saved = s) : undefined) : conv2dForward(gpu, x, w, bias, o);
   tape?.record({
     op: 'conv2d',
     inputs: bias ? [x, w, bias] : [x, w],
     outputs: [y],
+    saved: saved ? [saved.cols] : [],
     backward: ([gy]) => {
-      const g = convGeometry(x.shape, w.shape, o.stride ?? 1, o.padding ?? 0);
-      if (convAlgo(gpu, g, o) === 'im2col') {
-        const r = conv2dBackwardIm2col(gpu, gy!, x, w, g, { dx: o.inputGrad !== false, dW: true, bias: !!bias }, o);
+      if (im2col) {
+        const r = conv2dBackwardIm2col(gpu, gy!, x, w, g, { dx: o.inputGrad !== false, dW: true, bias: !!bias }, { ...o, saved });
         return bias ? [r.dx, r.dW, r.db] : [r.dx, r.dW];
       }
       const dx = o.inputGrad === false ? null : conv2dInputGrad(gpu, gy!, w, x.shape, o);

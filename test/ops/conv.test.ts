@@ -118,6 +118,47 @@ describe(`conv2d (${algo}) on the GPU vs float64 reference`, () => {
   });
 });
 
+describe('conv2d im2col path: the forward columns kept for the weight gradient', () => {
+  // One chunk: the backward reuses the forward's im2col columns (one im2col dispatch fewer);
+  // several chunks: it rebuilds them. Both must give the reference gradients.
+  for (const chunkFloats of [undefined, 1200]) {
+    it(`tape backward, ${chunkFloats ? 'several chunks (columns rebuilt)' : 'one chunk (columns reused)'}`, async () => {
+      const gpu = await testGpu();
+      const s: ConvShape = { nb: 5, cin: 3, h: 9, w: 7, cout: 6, k: 3, stride: 2, pad: 1 };
+      const [oh, ow] = outSize(s);
+      const x = randn(s.nb * s.cin * s.h * s.w, 51);
+      const w = randn(s.cout * s.cin * 9, 52);
+      const gy = randn(s.nb * s.cout * oh * ow, 53);
+      const o = { stride: 2, padding: 1, algo: 'im2col' as const, chunkFloats };
+      const X = Tensor.from(gpu, x, [s.nb, s.cin, s.h, s.w]);
+      const W = Tensor.from(gpu, w, [s.cout, s.cin, 3, 3]);
+      const B = Tensor.zeros(gpu, [s.cout]);
+      const GY = Tensor.from(gpu, gy, [s.nb, s.cout, oh, ow]);
+      const tape = new Tape(gpu);
+      tape.watch(X, W, B);
+      const Y = conv2d(tape, X, W, B, o);
+      const before = gpu.dispatchCount;
+      tape.backward(Y, GY);
+      const taped = gpu.dispatchCount - before;
+      const ref = convBackwardRef(s, x, w, gy);
+      expectClose(await W.grad!.read(), ref.dw, TOL, 'W.grad');
+      expectClose(await B.grad!.read(), ref.db, TOL, 'B.grad');
+      expectClose(await X.grad!.read(), ref.dx, TOL, 'X.grad');
+      // The same gradients recorded without the tape rebuild the columns in every chunk.
+      const direct0 = gpu.dispatchCount;
+      conv2dWeightGrad(gpu, GY, X, W.shape, true, o);
+      conv2dInputGrad(gpu, GY, W, X.shape, o);
+      const chunks = chunkFloats ? 3 : 1;
+      // direct, per chunk: dyt + im2col + GEMM + bias sums (weight grad), GEMM on dY + col2im
+      // (input grad, 27 GEMM rows: no transpose), then 1 reduce
+      expect(gpu.dispatchCount - direct0).toBe(6 * chunks + 1);
+      // taped, per chunk: dyt, im2col only where the columns were not kept, 2 GEMMs, bias sums, col2im
+      expect(taped).toBe((chunkFloats ? 6 : 5) * chunks + 1);
+      tape.dispose();
+    });
+  }
+});
+
 describe('conv2d im2col path: image chunks and K-splits', () => {
   it('small scratch cap (several chunks, uneven last chunk) gives the reference results', async () => {
     const gpu = await testGpu();
