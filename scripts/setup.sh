@@ -70,11 +70,17 @@ else
     apt_updated=""
   fi
   apt_install -t bookworm-backports mesa-vulkan-drivers
-  if ! adapter=$(node scripts/probe-adapter.mjs); then
+  # Dawn prints two start-up warnings on every first adapter enumeration (scripts/dawn-log-filter.mjs):
+  # keep them off the terminal, show the rest only if the probe fails.
+  probe_err=$(mktemp)
+  if ! adapter=$(node scripts/probe-adapter.mjs 2>"$probe_err"); then
+    grep -v '^Warning: maxDynamic.*BuffersPerPipelineLayout artificially reduced' "$probe_err" >&2 || true
+    rm -f "$probe_err"
     echo "setup.sh: still no WebGPU adapter after installing mesa-vulkan-drivers; the engine can also run on" >&2
     echo "  Dawn's OpenGL ES backend: VICREG_BACKEND=opengles npm test" >&2
     exit 1
   fi
+  rm -f "$probe_err"
   say "WebGPU adapter: $adapter"
 fi
 
