@@ -21,7 +21,7 @@ import { Tensor } from '../tensor.js';
 import type { ConvGeometry } from './conv.js';
 import { grid1d } from './grid.js';
 import { gemm } from './matmul.js';
-import { cpuTilesFor, matmulTiles } from './matmul-core.js';
+import { cpuTileRows, cpuTilesFor, matmulTiles } from './matmul-core.js';
 
 const INDEX: WgslPart = { file: 'kernels/common/index.wgsl', code: indexSrc };
 /** Default cap on one scratch matrix (floats): 32 MiB, well under lavapipe's 128 MiB binding. */
@@ -96,7 +96,8 @@ export interface SavedCols {
 export function conv2dForwardIm2col(
   gpu: Gpu, x: Tensor, w: Tensor, bias: Tensor | null | undefined, g: ConvGeometry, o: Im2colOptions = {}, keep?: (s: SavedCols) => void,
 ): Tensor {
-  const tiles = matmulTiles(gpu);
+  const base = matmulTiles(gpu);
+  const tiles = base.MM_CPU ? { ...base, TILE_M: cpuTileRows(g.cout) } : base;
   const ck = g.cin * g.kh * g.kw;
   const y = Tensor.empty(gpu, [g.nb, g.cout, g.oh, g.ow]);
   const parts = chunks(gpu, g, ck, tiles.TILE_N, o.chunkFloats ?? CHUNK_FLOATS);
@@ -130,7 +131,7 @@ export function conv2dBackwardIm2col(
   // Partial slices are [cout, ck (+1: db)]; the GEMM writes the ck dW columns, a row sum of
   // dyt the db column (a ones row in cols would cost the GEMM a mostly empty extra tile).
   const ncolsW = ck + (want.bias ? 1 : 0);
-  const wtiles = tiles.MM_CPU ? cpuTilesFor(ck) : tiles;
+  const wtiles = tiles.MM_CPU ? cpuTilesFor(ck, g.cout) : tiles;
   // K-splits of the weight gradient per chunk: enough workgroups to occupy the adapter.
   const wTiles = Math.ceil(g.cout / wtiles.TILE_M) * Math.ceil(ck / wtiles.TILE_N);
   const parts = chunks(gpu, g, Math.max(ck, g.cout), tiles.TILE_N, o.chunkFloats ?? CHUNK_FLOATS);

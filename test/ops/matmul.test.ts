@@ -3,7 +3,7 @@ import { randn, testGpu, tunedGpu } from '../helpers/gpu.js';
 import { expectClose } from '../helpers/check.js';
 import { Tensor } from '../../src/tensor.js';
 import { matmul } from '../../src/ops/matmul.js';
-import { CPU_TILES, DEFAULT_TILES, cpuTilesFor, matmulTiles } from '../../src/ops/matmul-core.js';
+import { CPU_TILES, DEFAULT_TILES, cpuTileRows, cpuTilesFor, matmulTiles } from '../../src/ops/matmul-core.js';
 import { matmulRef } from '../ref/linear.js';
 
 // Both core loops run on any adapter: the CPU loop (matmulTiles on lavapipe) and the
@@ -41,6 +41,22 @@ describe('matmul: both core loops vs float64 reference', () => {
     for (let i = 0; i < batch; i++) {
       const ref = matmulRef(a.subarray(i * M * K, (i + 1) * M * K), b, M, N, K).map((v, j) => Math.max(0, v + bias[j % N]!));
       expectClose(got.subarray(i * M * N, (i + 1) * M * N), ref, 1e-5);
+    }
+  });
+
+  // 24-row register blocks where they pad fewer rows than 16 (conv1's cout = 24): full tiles
+  // (M = 24, 72), an edge tile (M = 20), scalar and vec4 A (K = 25 / 28), the default tiles.
+  it('24-row CPU blocks: chosen for M = 20, 24, 72 only, and exact against float64', async () => {
+    expect([7, 16, 20, 24, 40, 64, 72, 96].map((m) => cpuTileRows(m))).toEqual([16, 16, 24, 24, 16, 16, 24, 16]);
+    expect(cpuTileRows(24, 2)).toBe(16);
+    const gpu = await tunedGpu('cpu');
+    for (const [M, N, K] of [[24, 260, 25], [72, 128, 28], [20, 131, 28]] as const) {
+      const tiles = cpuTilesFor(N, M);
+      expect(tiles.TILE_M).toBe(24);
+      const a = randn(M * K, M);
+      const b = randn(K * N, N);
+      const C = matmul(gpu, Tensor.from(gpu, a, [M, K]), Tensor.from(gpu, b, [K, N]), { tiles });
+      expectClose(await C.read(), matmulRef(a, b, M, N, K), 1e-5, `C ${M}x${N}x${K}`);
     }
   });
 
