@@ -11,7 +11,8 @@ import { Tensor } from '../tensor.js';
 import type { Tape } from '../tape.js';
 import { batchNorm, batchNormSynced, type BatchNormOptions, type BatchNormParams, type BnSync } from '../ops/batchnorm.js';
 import { avgPool2d, globalAvgPool, maxPool2d } from '../ops/pool.js';
-import { conv2d } from '../ops/conv.js';
+import { conv2d, conv2dForward } from '../ops/conv.js';
+import { foldBatchNorm } from '../ops/batchnorm-fold.js';
 import { linear } from '../ops/linear.js';
 import { Rng, initBatchNorm, initConv2d, initLinear } from './init.js';
 
@@ -131,6 +132,46 @@ export class VicregModel {
     return driveAsync(this.expandSteps(tape, r, training), (c) => batchNormSynced(tape, c.x, c.bn, c.opts, sync));
   }
 
+  /**
+   * The encoder for evaluation under the running statistics, with each block's batch norm
+   * folded into its conv (W' = W s, b' = beta - mean s): one conv with bias and ReLU per block,
+   * no normalisation pass over the activations. Weights are folded once; release() frees them.
+   * Same function as encode(null, x, false) up to float rounding.
+   */
+  inferenceEncoder(): { encode(x: Tensor): Tensor; release(): void } {
+    const folded = this.convs.map((c) => foldBatchNorm(c.weight, c.bn));
+    return {
+      encode: (x) => {
+        let h = x;
+        for (const [i, c] of this.convs.entries()) {
+          const y = conv2dForward(this.gpu, h, folded[i]!.weight, folded[i]!.bias, { stride: c.stride, padding: c.pad, relu: true });
+          if (h !== x) h.release();
+          h = y;
+          if (c.pool) {
+            h = maxPool2d(null, y, 2, 2);
+            y.release();
+          }
+        }
+        return this.pool(null, h, true);
+      },
+      release: () => folded.forEach((f) => [f.weight, f.bias].forEach((t) => t.release())),
+    };
+  }
+
+  /** Representation pooling (grid or global average) of the last block's map; `release` frees h. */
+  private pool(tape: Tape | null, h: Tensor, release: boolean): Tensor {
+    const g = this.cfg.reprGrid ?? 1;
+    if (g > 1) {
+      const { k, s } = gridWindow(h.shape[2]!, g);
+      const p = avgPool2d(tape, h, k, s);
+      if (release) h.release();
+      return flatten(tape, p);
+    }
+    const r = globalAvgPool(tape, h);
+    if (release) h.release();
+    return r;
+  }
+
   // The layers, written once: each batch norm is yielded to the driver (plain or synchronised).
   private *encodeSteps(tape: Tape | null, x: Tensor, training: boolean): Generator<BnCall, Tensor, Tensor> {
     let h = x;
@@ -146,16 +187,7 @@ export class VicregModel {
         h = p;
       }
     }
-    const g = this.cfg.reprGrid ?? 1;
-    if (g > 1) {
-      const { k, s } = gridWindow(h.shape[2]!, g);
-      const p = avgPool2d(tape, h, k, s);
-      if (!tape) h.release();
-      return flatten(tape, p);
-    }
-    const r = globalAvgPool(tape, h);
-    if (!tape) h.release();
-    return r;
+    return this.pool(tape, h, !tape);
   }
 
   private *expandSteps(tape: Tape | null, r: Tensor, training: boolean): Generator<BnCall, Tensor, Tensor> {

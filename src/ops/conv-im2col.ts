@@ -80,6 +80,8 @@ function transposeDy(gpu: Gpu, gy: Tensor, dyt: Tensor, c: Chunk, g: ConvGeometr
 export interface Im2colOptions {
   /** Scratch cap in floats (tests use small values to exercise chunking). */
   chunkFloats?: number;
+  /** Forward: a ReLU after the bias, in the GEMM's epilogue. */
+  relu?: boolean;
 }
 
 /**
@@ -108,7 +110,7 @@ export function conv2dForwardIm2col(
     gemm(gpu, {
       A: w.buffer, B: cols.buffer, C: y.buffer, M: g.cout, N: c.ldc, K: ck,
       lda: ck, ldb: c.ldc, ldc: 0, offC: c.n0 * g.cout * g.oh * g.ow,
-      outNchw: { q: g.oh * g.ow, nValid: c.ncols }, bias: bias?.buffer, tiles,
+      outNchw: { q: g.oh * g.ow, nValid: c.ncols }, bias: bias?.buffer, relu: o.relu, tiles,
     });
   }
   if (keep && parts.length === 1) keep({ cols, ldc: parts[0]!.ldc });

@@ -16,6 +16,7 @@ import reduceSrc from '../../kernels/nn/conv_wgrad_reduce.wgsl';
 import type { Gpu } from '../gpu/device.js';
 import type { UniformValues, WgslPart } from '../gpu/kernel.js';
 import type { Tape } from '../tape.js';
+import { relu } from './activation.js';
 import { Tensor } from '../tensor.js';
 import { grid1d } from './grid.js';
 import indexSrc from '../../kernels/common/index.wgsl';
@@ -33,6 +34,8 @@ export interface Conv2dOptions {
   chunkFloats?: number;
   /** implicit: workgroups per dispatch along x before positions go to slices along z (tests). */
   maxGridX?: number;
+  /** conv2dForward only: y = max(conv + bias, 0), in the GEMM's epilogue on the im2col path. */
+  relu?: boolean;
 }
 
 export interface ConvGeometry {
@@ -117,7 +120,10 @@ export function conv2dForward(gpu: Gpu, x: Tensor, w: Tensor, bias?: Tensor | nu
   });
   const s = sliceGrid(gpu, g.cout, g.nb * g.oh * g.ow, tiles, o.maxGridX);
   gpu.dispatch(kernel, { p: params(g, 0, 0, s.chunkCols), X: x.buffer, Wt: w.buffer, bias: bias?.buffer ?? gpu.dummy, Y: y.buffer }, s.grid, { flops: convFlops(g) });
-  return y;
+  if (!o.relu) return y;
+  const r = relu(null, y);
+  y.release();
+  return r;
 }
 
 /** dX = conv_transpose(dY, w): one implicit-GEMM dispatch, every dX element written once. */
@@ -192,6 +198,7 @@ export function conv2dWeightGrad(
 
 /** conv2d recorded on `tape`: gradients for x (unless inputGrad is false), w and bias. */
 export function conv2d(tape: Tape | null, x: Tensor, w: Tensor, bias?: Tensor | null, o: Conv2dOptions = {}): Tensor {
+  if (o.relu && tape) throw new RangeError('conv2d: the fused relu has no gradient (conv2dForward only); use relu() or batchNorm\'s relu on a tape');
   const gpu = x.gpu;
   const g = convGeometry(x.shape, w.shape, o.stride ?? 1, o.padding ?? 0);
   const im2col = convAlgo(gpu, g, o) === 'im2col';

@@ -24,11 +24,12 @@ export async function extractFeatures(gpu: Gpu, model: VicregModel, ds: GpuDatas
   const shards: Tensor[] = [];
   for (let r = 0; r < n; r += perShard) shards.push(Tensor.empty(gpu, [Math.min(perShard, n - r), R]));
   let pending: Promise<void> | null = null;
+  const encoder = model.inferenceEncoder(); // batch norm folded into the convs
   for (let start = 0; start < n; start += chunk) {
     if (stop?.()) break;
     const count = Math.min(chunk, n - start);
     const x = ds.evalBatch(start, count);
-    const r = model.encode(null, x, false);
+    const r = encoder.encode(x);
     const shard = shards[Math.floor(start / perShard)]!;
     gpu.copy(r.buffer, 0, shard.buffer, (start % perShard) * R * 4, count * R * 4);
     x.release();
@@ -38,6 +39,7 @@ export async function extractFeatures(gpu: Gpu, model: VicregModel, ds: GpuDatas
     pending = done;
   }
   if (pending) await pending;
+  encoder.release();
   return shards;
 }
 
