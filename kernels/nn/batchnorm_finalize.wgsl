@@ -1,5 +1,5 @@
 // Per-channel batch-norm finishing: one workgroup per channel sums the chunk
-// partials written by batchnorm_reduce*.wgsl (tree in shared memory).
+// partials written by batchnorm_reduce*.wgsl (tree in shared memory; SERIAL: one invocation).
 //   stats_final: stats = [mean (C) | invstd (C)] from the shifted sums (biased
 //                variance, as PyTorch normalises), and the running statistics
 //                updated in place with the UNBIASED variance.
@@ -24,24 +24,41 @@ struct Params { c: u32, s: u32, chunks: u32, m: u32, eps: f32, momentum: f32, fl
 @group(0) @binding(12) var<storage, read> rvar_in: array<f32>;
 
 const WG: u32 = 64;
+// CPU adapters: one invocation per channel adds its few chunk partials in order (dispatch
+// ceil(C / WG) workgroups). The shared-memory tree costs llvmpipe a coroutine switch per fibre
+// at each of its barriers: 0.6-0.8 ms for the expander's 256 channels, a tenth of that serial.
+const SERIAL: bool = false;
 
 // wg_sum2: kernels/common/wg_sum2.wgsl (included after this part).
 
 fn sum_partials(c: u32, l: u32) -> vec2<f32> {
   var a = 0.0;
   var b = 0.0;
-  for (var k = l; k < p.chunks; k = k + WG) {
+  let step = select(WG, 1u, SERIAL);
+  for (var k = select(l, 0u, SERIAL); k < p.chunks; k = k + step) {
     a = a + part[(c * p.chunks + k) * 2u];
     b = b + part[(c * p.chunks + k) * 2u + 1u];
   }
+  if (SERIAL) { return vec2<f32>(a, b); }
   return wg_sum2(l, a, b);
+}
+
+// The channel this invocation finishes, and whether it writes it (SERIAL: every invocation of a
+// channel < C; else lane 0 of the channel's workgroup).
+fn channel(wid: vec3<u32>, lid: vec3<u32>) -> vec2<u32> {
+  if (SERIAL) {
+    let c = wid.x * WG + lid.x;
+    return vec2<u32>(min(c, p.c - 1u), u32(c < p.c));
+  }
+  return vec2<u32>(wid.x, u32(lid.x == 0u));
 }
 
 @compute @workgroup_size(WG)
 fn stats_final(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let c = wid.x;
+  let cw = channel(wid, lid);
+  let c = cw.x;
   let t = sum_partials(c, lid.x);
-  if (lid.x == 0u) {
+  if (cw.y != 0u) {
     let m = f32(p.m);
     let d = t.x / m;
     let v = max(t.y / m - d * d, 0.0);
@@ -58,9 +75,10 @@ fn stats_final(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
 
 @compute @workgroup_size(WG)
 fn grad_final(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let c = wid.x;
+  let cw = channel(wid, lid);
+  let c = cw.x;
   let t = sum_partials(c, lid.x);
-  if (lid.x == 0u) {
+  if (cw.y != 0u) {
     let invstd = sstats[p.c + c];
     let db = t.x;
     let dg = t.y * invstd;
