@@ -8,6 +8,10 @@
 //                (train: A = gamma invstd, B = -A invstd dgamma / M, D = -A dbeta / M;
 //                eval: statistics are constants, so B = D = 0).
 //   eval_stats:  stats from the running statistics (one thread per channel).
+//   fold:        eval-mode batch norm folded into the conv before it (one thread per weight of
+//                W [c, s]): with k = gamma * inverseSqrt(running_var + eps), W' = W k per output
+//                channel and b' = beta - running_mean k, so conv(x, W') + b' = BN_eval(conv(x, W)):
+//                evaluation runs one GEMM with bias and ReLU per block, no pass over activations.
 struct Params { c: u32, s: u32, chunks: u32, m: u32, eps: f32, momentum: f32, flag: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> part: array<f32>;
@@ -22,6 +26,10 @@ struct Params { c: u32, s: u32, chunks: u32, m: u32, eps: f32, momentum: f32, fl
 @group(0) @binding(10) var<storage, read_write> coef: array<f32>;
 @group(0) @binding(11) var<storage, read> rmean_in: array<f32>;
 @group(0) @binding(12) var<storage, read> rvar_in: array<f32>;
+@group(0) @binding(13) var<storage, read> w: array<f32>;
+@group(0) @binding(14) var<storage, read> beta: array<f32>;
+@group(0) @binding(15) var<storage, read_write> wout: array<f32>;
+@group(0) @binding(16) var<storage, read_write> bout: array<f32>;
 
 const WG: u32 = 64;
 // CPU adapters: one invocation per channel adds its few chunk partials in order (dispatch
@@ -99,5 +107,16 @@ fn eval_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (c < p.c) {
     stats[c] = rmean_in[c];
     stats[p.c + c] = inverseSqrt(rvar_in[c] + p.eps);
+  }
+}
+
+@compute @workgroup_size(WG)
+fn fold(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.x;
+  if (i < p.c * p.s) {
+    let c = i / p.s;
+    let k = gamma[c] * inverseSqrt(rvar_in[c] + p.eps);
+    wout[i] = w[i] * k;
+    if (i == c * p.s) { bout[c] = beta[c] - rmean_in[c] * k; }
   }
 }
