@@ -221,40 +221,31 @@ export class KernelRegistry {
     }
   }
 
+  private reflected = new Map<string, Reflected>();
+
+  /**
+   * Storage buffers the kernel's entry point binds, from its WGSL (parsed and reflected, not
+   * compiled): what an op checks against maxStorageBuffersPerShaderStage before choosing a
+   * variant with more bindings (e.g. the vec4 views of the CPU matmul loop).
+   */
+  storageBuffers(spec: KernelSpec): number {
+    let n = 0;
+    for (const b of this.reflect(spec, kernelKey(spec)).bindings.values()) if (b.kind !== 'uniform') n++;
+    return n;
+  }
+
+  private reflect(spec: KernelSpec, key: string): Reflected {
+    const hit = this.reflected.get(key);
+    if (hit) return hit;
+    const r = reflectSpec(spec);
+    this.reflected.set(key, r);
+    return r;
+  }
+
   private compile(spec: KernelSpec, key: string): Kernel {
-    const parts = hoistEnables(spec.parts.map((p) => ({ file: p.file, code: specialiseOptional(p.code, spec.consts) })));
-    // Every constant must be declared in some part (a typo would otherwise be ignored).
-    for (const k of Object.keys(spec.consts ?? {})) {
-      if (!spec.parts.some((p) => declares(p.code, k))) {
-        throw new KernelCompileError(`kernel '${spec.name}': no 'const ${k}' declaration to specialise`);
-      }
-    }
-    const code = parts.map((p) => p.code).join('\n');
-
-    let reflect: WgslReflect;
-    try {
-      reflect = new WgslReflect(code);
-    } catch (e) {
-      throw new KernelCompileError(`kernel '${spec.name}': WGSL parse error: ${(e as Error).message}`);
-    }
-    const entries = reflect.entry.compute;
-    const entry = spec.entryPoint ? entries.find((f) => f.name === spec.entryPoint) : entries[0];
-    if (!entry) throw new KernelCompileError(`kernel '${spec.name}': no compute entry point${spec.entryPoint ? ` '${spec.entryPoint}'` : ''}`);
-    const ws = entry.workgroupSize ?? [1, 1, 1];
-    const bindings = new Map<string, BindingInfo>();
-    const uniforms = new Map<string, UniformLayout>();
-    // Only resources the entry point uses appear in its 'auto' layout.
-    for (const r of entry.resources) {
-      // resourceType 0 = uniform, 1 = storage in wgsl_reflect's enum.
-      const kind = r.resourceType === 0 ? 'uniform' : r.access === 'read' ? 'read-only-storage' : 'storage';
-      bindings.set(r.name, { group: r.group, binding: r.binding, kind });
-      if (kind === 'uniform') {
-        const layout = uniformLayout(r.type as unknown as ReflectedStruct);
-        if (layout) uniforms.set(r.name, layout);
-      }
-    }
-
+    const { parts, code, entry, bindings, uniforms, workgroupSize } = this.reflect(spec, key);
     const module = this.device.createShaderModule({ code, label: spec.name });
+
     const compiled = module.getCompilationInfo().then((info) => {
       const errors = info.messages.filter((m) => m.type === 'error');
       if (errors.length === 0) return;
@@ -270,20 +261,55 @@ export class KernelRegistry {
     compiled.catch(() => {}); // surfaced by checkAll()/Gpu.checkErrors(), never as an unhandled rejection
     const pipeline = this.device.createComputePipeline({
       layout: 'auto',
-      compute: { module, entryPoint: entry.name },
+      compute: { module, entryPoint: entry },
       label: spec.name,
     });
-    return {
-      name: spec.name,
-      key,
-      pipeline,
-      layout: pipeline.getBindGroupLayout(0),
-      bindings,
-      uniforms,
-      workgroupSize: [ws[0] ?? 1, ws[1] ?? 1, ws[2] ?? 1],
-      compiled,
-    };
+    return { name: spec.name, key, pipeline, layout: pipeline.getBindGroupLayout(0), bindings, uniforms, workgroupSize, compiled };
   }
+}
+
+/** A kernel's specialised source and what reflection tells of its entry point. */
+interface Reflected {
+  parts: WgslPart[];
+  code: string;
+  entry: string;
+  bindings: Map<string, BindingInfo>;
+  uniforms: Map<string, UniformLayout>;
+  workgroupSize: [number, number, number];
+}
+
+function reflectSpec(spec: KernelSpec): Reflected {
+  const parts = hoistEnables(spec.parts.map((p) => ({ file: p.file, code: specialiseOptional(p.code, spec.consts) })));
+  // Every constant must be declared in some part (a typo would otherwise be ignored).
+  for (const k of Object.keys(spec.consts ?? {})) {
+    if (!spec.parts.some((p) => declares(p.code, k))) {
+      throw new KernelCompileError(`kernel '${spec.name}': no 'const ${k}' declaration to specialise`);
+    }
+  }
+  const code = parts.map((p) => p.code).join('\n');
+  let reflect: WgslReflect;
+  try {
+    reflect = new WgslReflect(code);
+  } catch (e) {
+    throw new KernelCompileError(`kernel '${spec.name}': WGSL parse error: ${(e as Error).message}`);
+  }
+  const entries = reflect.entry.compute;
+  const entry = spec.entryPoint ? entries.find((f) => f.name === spec.entryPoint) : entries[0];
+  if (!entry) throw new KernelCompileError(`kernel '${spec.name}': no compute entry point${spec.entryPoint ? ` '${spec.entryPoint}'` : ''}`);
+  const ws = entry.workgroupSize ?? [1, 1, 1];
+  const bindings = new Map<string, BindingInfo>();
+  const uniforms = new Map<string, UniformLayout>();
+  // Only resources the entry point uses appear in its 'auto' layout.
+  for (const r of entry.resources) {
+    // resourceType 0 = uniform, 1 = storage in wgsl_reflect's enum.
+    const kind = r.resourceType === 0 ? 'uniform' : r.access === 'read' ? 'read-only-storage' : 'storage';
+    bindings.set(r.name, { group: r.group, binding: r.binding, kind });
+    if (kind === 'uniform') {
+      const layout = uniformLayout(r.type as unknown as ReflectedStruct);
+      if (layout) uniforms.set(r.name, layout);
+    }
+  }
+  return { parts, code, entry: entry.name, bindings, uniforms, workgroupSize: [ws[0] ?? 1, ws[1] ?? 1, ws[2] ?? 1] };
 }
 
 interface ReflectedStruct {

@@ -6,7 +6,7 @@
  */
 import linearSrc from '../../kernels/nn/linear.wgsl';
 import type { Gpu } from '../gpu/device.js';
-import { wgslSections } from '../gpu/kernel.js';
+import { wgslSections, type KernelSpec } from '../gpu/kernel.js';
 import type { Tape } from '../tape.js';
 import { Tensor } from '../tensor.js';
 import { MATMUL_CORE, MATMUL_SCALAR_HOOKS, matmulCore, matmulGrid, matmulTiles, matmulVec, tileConsts, useVec4 } from './matmul-core.js';
@@ -30,11 +30,8 @@ function dispatch(
   flags: { bias: boolean; relu: boolean; mask: boolean },
 ): void {
   const tiles = matmulTiles(gpu);
-  // CPU loop: vec4 views of X, W, dY, Y (11 storage buffers) where leading dimensions allow.
-  const vec = useVec4(gpu, tiles, 11);
   const { nin, nout } = dims;
-  const vc = !vec ? { VEC_A: 0, VEC_B: 0 } : mode === 0 ? matmulVec(nin, 1, nin, 2, tiles) : mode === 1 ? matmulVec(nout, 1, nin, 1, tiles) : matmulVec(nout, 2, nin, 1, tiles);
-  const kernel = gpu.kernel({
+  const spec = (vec: boolean): KernelSpec => ({
     name: vec ? 'nn/linear+vec4' : 'nn/linear',
     parts: [
       LINEAR.main,
@@ -43,7 +40,7 @@ function dispatch(
     ],
     consts: {
       ...tileConsts(tiles),
-      ...vc,
+      ...(!vec ? { VEC_A: 0, VEC_B: 0 } : mode === 0 ? matmulVec(nin, 1, nin, 2, tiles) : mode === 1 ? matmulVec(nout, 1, nin, 1, tiles) : matmulVec(nout, 2, nin, 1, tiles)),
       MODE: mode,
       HAS_BIAS: flags.bias,
       RELU: flags.relu,
@@ -51,6 +48,10 @@ function dispatch(
       A_ROW_FAST: mode === 2, // A = dY^T: consecutive rows are adjacent in memory
     },
   });
+  // CPU loop: vec4 views of X, W, dY, Y where leading dimensions and the adapter's storage-buffer limit allow.
+  const vecSpec = spec(true);
+  const vec = useVec4(gpu, tiles, vecSpec);
+  const kernel = gpu.kernel(vec ? vecSpec : spec(false));
   const [M, N] = mode === 0 ? [dims.batch, dims.nout] : mode === 1 ? [dims.batch, dims.nin] : [dims.nout, dims.nin + (flags.bias ? 1 : 0)];
   const d = gpu.dummy;
   gpu.dispatch(

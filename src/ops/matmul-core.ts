@@ -4,7 +4,7 @@ import bcastSrc from '../../kernels/common/matmul_bcast.wgsl';
 import bcastSgSrc from '../../kernels/common/matmul_bcast_subgroups.wgsl';
 import scalar4Src from '../../kernels/common/matmul_scalar4.wgsl';
 import type { Gpu } from '../gpu/device.js';
-import type { WgslPart } from '../gpu/kernel.js';
+import type { KernelSpec, WgslPart } from '../gpu/kernel.js';
 
 /** Portable core (any adapter). */
 const CORE_PART: WgslPart = { file: 'kernels/common/matmul_core.wgsl', code: coreSrc };
@@ -19,10 +19,11 @@ export const MATMUL_SCALAR_HOOKS: WgslPart = { file: 'kernels/common/matmul_scal
 
 /**
  * Whether an op should bind vec4 views for the CPU loop: only with CPU tiles, and only when
- * the adapter allows the extra storage buffers (`storageBuffers` in all, vec4 views included).
+ * the adapter allows the storage buffers that `vecSpec` (the variant with the views) binds,
+ * counted by reflecting its WGSL.
  */
-export function useVec4(gpu: Gpu, tiles: MatmulTiles, storageBuffers: number): boolean {
-  return !!tiles.MM_CPU && gpu.limits.maxStorageBuffersPerShaderStage >= storageBuffers;
+export function useVec4(gpu: Gpu, tiles: MatmulTiles, vecSpec: KernelSpec): boolean {
+  return !!tiles.MM_CPU && gpu.kernels.storageBuffers(vecSpec) <= gpu.limits.maxStorageBuffersPerShaderStage;
 }
 
 /** The same core with the CPU loop's A rows broadcast through subgroups (size 8). */

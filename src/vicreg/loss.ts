@@ -63,23 +63,28 @@ function prelude(vec: boolean, own: { main: WgslPart; vec4: WgslPart }): WgslPar
 }
 function productSpec(gpu: Gpu, gram: boolean, n: number, d: number): KernelSpec {
   const tiles = matmulTiles(gpu);
-  const vec = useVec4(gpu, tiles, 6);
   const lead = gram ? n : d; // B's row length (N)
   const inner = gram ? d : n; // A's row length (K)
-  return {
+  const spec = (vec: boolean): KernelSpec => ({
     name: vec ? 'vicreg/product+vec4' : 'vicreg/product',
     parts: [...prelude(vec, PRODUCT), ...matmulCore(gpu)],
     consts: { ...tileConsts(tiles), GRAM: gram, MM_REDUCE: true, A_ROW_FAST: true, ...vecConsts(vec, inner, lead, tiles) },
-  };
+  });
+  return withVec4(gpu, tiles, spec);
 }
 function gradSpec(gpu: Gpu, gram: boolean, n: number, d: number): KernelSpec {
   const tiles = matmulTiles(gpu);
-  const vec = useVec4(gpu, tiles, 10);
-  return {
+  const spec = (vec: boolean): KernelSpec => ({
     name: vec ? 'vicreg/grad+vec4' : 'vicreg/grad',
     parts: [...prelude(vec, GRAD), ...matmulCore(gpu)],
     consts: { ...tileConsts(tiles), GRAM: gram, A_ROW_FAST: true, ...vecConsts(vec, gram ? n : d, d, tiles) },
-  };
+  });
+  return withVec4(gpu, tiles, spec);
+}
+/** The vec4 variant where the CPU loop runs and the adapter allows the storage buffers it binds (reflected). */
+function withVec4(gpu: Gpu, tiles: MatmulTiles, spec: (vec: boolean) => KernelSpec): KernelSpec {
+  const vecSpec = spec(true);
+  return useVec4(gpu, tiles, vecSpec) ? vecSpec : spec(false);
 }
 function vecConsts(vec: boolean, aLead: number, bLead: number, tiles: MatmulTiles): { VEC_A: number; VEC_B: number } {
   return vec ? matmulVec(aLead, 1, bLead, 1, tiles) : { VEC_A: 0, VEC_B: 0 };

@@ -64,6 +64,22 @@ describe('host-kernel contract', () => {
     expect(gpu.kernel(spec({ WG: 32 }))).toBe(gpu.kernel(spec({ WG: 32 })));
   });
 
+  it('counts the storage buffers an entry point binds from its WGSL, without compiling it', async () => {
+    const gpu = await testGpu();
+    const code = `struct P { n: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> a4: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@compute @workgroup_size(64) fn both(@builtin(global_invocation_id) g: vec3<u32>) { out[g.x] = a[g.x] + a4[g.x].x * f32(p.n); }
+@compute @workgroup_size(64) fn one(@builtin(global_invocation_id) g: vec3<u32>) { out[g.x] = a[g.x]; }`;
+    const s = (entryPoint: string): KernelSpec => ({ name: 'test/count', parts: [{ file: 'count.wgsl', code }], entryPoint });
+    const before = gpu.kernels.size;
+    expect(gpu.kernels.storageBuffers(s('both'))).toBe(3); // the uniform is not a storage buffer
+    expect(gpu.kernels.storageBuffers(s('one'))).toBe(2); // only what the entry point uses
+    expect(gpu.kernels.size).toBe(before); // reflected, not compiled
+  });
+
   it('splits a file into sections that keep its line numbers', () => {
     const code = 'a\nb\n// @section vec4: views\nc\n// @section more\nd';
     const s = wgslSections('f.wgsl', code, ['vec4', 'more']);
