@@ -10,7 +10,7 @@ import type { Gpu } from '../gpu/device.js';
 import type { KernelSpec } from '../gpu/kernel.js';
 import { Tensor } from '../tensor.js';
 import { InputError } from '../errors.js';
-import { ELEMENTWISE, grid1d } from '../ops/grid.js';
+import { ELEMENTWISE } from '../ops/grid.js';
 import { AUG_PARAMS, type AugmentConfig } from './augment-params.js';
 import type { GpuImages } from './gpu-images.js';
 
@@ -58,6 +58,6 @@ export function normalizeImages(gpu: Gpu, src: GpuImages, indices: Tensor, size:
   const B = indices.size;
   const out = Tensor.empty(gpu, [B, 1, size, size]);
   const p = { B, H: src.height, W: src.width, S: size, mean, sd: std };
-  gpu.dispatch(gpu.kernel(NORMALIZE), { images: src.packed.buffer, p, indices: indices.buffer, out: out.buffer }, grid1d(Math.ceil((B * size * size) / 256)));
+  gpu.dispatchOver(gpu.kernel(NORMALIZE), { images: src.packed.buffer, p, indices: indices.buffer, out: out.buffer }, (B * size * size));
   return out;
 }

@@ -91,7 +91,7 @@ export async function knnClassify(
       const hi = Math.min(col0 + cols, sh.row0 + sh.rows);
       if (hi <= lo) continue;
       const params = { rows: hi - lo, r: R, src0: lo - sh.row0, dst0: lo - col0, ld: cols4 * 4 };
-      gpu.dispatch(normT, { p: params, x: sh.t.buffer, out: t.buffer }, [Math.ceil((hi - lo) / 64)]);
+      gpu.dispatchOver(normT, { p: params, x: sh.t.buffer, out: t.buffer }, [hi - lo, 1]); // [n, 1]: the kernel indexes x only (no fold into y)
     }
     blocks.push({ t, col0, cols, cols4 });
   }
@@ -99,7 +99,7 @@ export async function knnClassify(
   const tinv = Tensor.empty(gpu, [te.rows]);
   const rowNorm = gpu.kernel(ROW_NORM);
   for (const sh of te.shards) {
-    gpu.dispatch(rowNorm, { p: { rows: sh.rows, r: R, src0: 0, dst0: sh.row0, ld: 0 }, x: sh.t.buffer, out: tinv.buffer }, [Math.ceil(sh.rows / 64)]);
+    gpu.dispatchOver(rowNorm, { p: { rows: sh.rows, r: R, src0: 0, dst0: sh.row0, ld: 0 }, x: sh.t.buffer, out: tinv.buffer }, [sh.rows, 1]);
   }
   const labels = Tensor.from(gpu, Uint32Array.from(trainLabels), [N]);
   const pred = Tensor.empty(gpu, [te.rows], 'u32');

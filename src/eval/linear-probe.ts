@@ -138,10 +138,10 @@ export async function linearProbe(
     for (const pass of [0, 1]) {
       for (const sh of tr.shards) {
         const params = { rows: sh.rows, r: R, pass_: pass, n: N, eps: stdEps };
-        gpu.dispatch(kStats, { p: params, x: sh.t.buffer, st: st.buffer, ms: ms.buffer }, [Math.ceil(R / 64)]);
+        gpu.dispatchOver(kStats, { p: params, x: sh.t.buffer, st: st.buffer, ms: ms.buffer }, [R, 1]);
       }
     }
-    gpu.dispatch(kStats, { p: { rows: 0, r: R, pass_: 2, n: N, eps: stdEps }, x: tr.shards[0]!.t.buffer, st: st.buffer, ms: ms.buffer }, [Math.ceil(R / 64)]);
+    gpu.dispatchOver(kStats, { p: { rows: 0, r: R, pass_: 2, n: N, eps: stdEps }, x: tr.shards[0]!.t.buffer, st: st.buffer, ms: ms.buffer }, [R, 1]);
 
     const rand = rng(opts.seed ?? 0);
     const perm = new Uint32Array(N);
@@ -162,21 +162,21 @@ export async function linearProbe(
         seenLast = off + bsz;
         for (const sh of tr.shards) {
           const params = { bsz, r: R, off, lo: sh.row0, hi: sh.row0 + sh.rows };
-          gpu.dispatch(kGather, { p: params, x: sh.t.buffer, idx: idx.buffer, ms: ms.buffer, xb: xb.buffer }, [Math.ceil(R / 64), bsz]);
+          gpu.dispatchOver(kGather, { p: params, x: sh.t.buffer, idx: idx.buffer, ms: ms.buffer, xb: xb.buffer }, [R, bsz]);
         }
-        gpu.dispatch(
+        gpu.dispatchOver(
           kForward,
           { p: { bsz, r: R, off, loss_off: e * N + off, inv_b: 1 / bsz }, xb: xb.buffer, w: w.buffer, idx: idx.buffer, labels: labels.buffer, gz: gz.buffer, loss: loss.buffer },
-          [Math.ceil(bsz / 64)],
+          [bsz, 1],
         );
-        gpu.dispatch(kGrad, { p: { bsz, r: R, wd }, xb: xb.buffer, gz: gz.buffer, w: w.buffer, g: grad.buffer }, [Math.ceil((R + 1) / 64), classes]);
+        gpu.dispatchOver(kGrad, { p: { bsz, r: R, wd }, xb: xb.buffer, gz: gz.buffer, w: w.buffer, g: grad.buffer }, [R + 1, classes]);
         optim.step(lr);
       }
       gpu.flush();
     }
 
     for (const sh of te.shards) {
-      gpu.dispatch(kPredict, { p: { rows: sh.rows, r: R, row0: sh.row0 }, x: sh.t.buffer, ms: ms.buffer, w: w.buffer, pred: pred.buffer }, [Math.ceil(sh.rows / 64)]);
+      gpu.dispatchOver(kPredict, { p: { rows: sh.rows, r: R, row0: sh.row0 }, x: sh.t.buffer, ms: ms.buffer, w: w.buffer, pred: pred.buffer }, [sh.rows, 1]); // [n, 1]: the kernel indexes x only (no fold into y)
     }
     const p = await pred.readU32();
     let correct = 0;

@@ -20,10 +20,10 @@ import backwardSrc from '../../kernels/nn/batchnorm_backward.wgsl';
 import lanesSrc from '../../kernels/common/lanes.wgsl';
 import bnLanesSrc from '../../kernels/nn/batchnorm_lanes.wgsl';
 import type { Gpu } from '../gpu/device.js';
-import { wgslSections, type Kernel, type KernelSpec } from '../gpu/kernel.js';
+import { wgslSections, workgroupsFor, type Kernel, type KernelSpec } from '../gpu/kernel.js';
 import { Tensor } from '../tensor.js';
 import type { Tape } from '../tape.js';
-import { ELEMENTWISE, grid1d } from './grid.js';
+import { ELEMENTWISE } from './grid.js';
 
 export interface BatchNormParams {
   /** gamma [C] */
@@ -57,7 +57,6 @@ const CPU_WORKGROUPS = 16;
 const cpuReduce = (gpu: Gpu) => gpu.tuning === 'cpu';
 const R1_TX = 32;
 const R1_TY = 8;
-const FIN_WG = 64;
 /** Most chunks per channel: keeps the per-channel finish to one short loop. */
 const MAX_CHUNKS = 256;
 
@@ -84,9 +83,10 @@ const finalizeSpec = (entry: 'stats_final' | 'grad_final' | 'eval_stats', serial
  * (measured in the quick step on lavapipe: 16 calls 9.9 ms with a workgroup per channel), else
  * a workgroup per channel.
  */
-function finalize(gpu: Gpu, entry: 'stats_final' | 'grad_final', c: number): { kernel: Kernel; grid: [number] } {
+function finalize(gpu: Gpu, entry: 'stats_final' | 'grad_final', c: number): { kernel: Kernel; grid: [number, number?, number?] } {
   const serial = cpuReduce(gpu);
-  return { kernel: gpu.kernel(finalizeSpec(entry, serial)), grid: [serial ? Math.ceil(c / FIN_WG) : c] };
+  const kernel = gpu.kernel(finalizeSpec(entry, serial));
+  return { kernel, grid: serial ? workgroupsFor(kernel, [c, 1]) : [c] };
 }
 /**
  * Element-wise passes run on vec4s when 4 consecutive elements share a channel
@@ -199,10 +199,10 @@ function applyNorm(gpu: Gpu, x: Tensor, l: Layout, relu: boolean, stats: Tensor,
   const y = Tensor.empty(gpu, x.shape);
   const v = vecMode(l);
   const items = v === 'scalar' ? x.size : x.size / 4;
-  gpu.dispatch(
+  gpu.dispatchOver(
     gpu.kernel(applySpec(relu, v)),
     { p: { total: items, c: l.c, s: l.s }, x: x.buffer, stats: stats.buffer, gamma: bn.weight.buffer, beta: bn.bias.buffer, y: y.buffer },
-    grid1d(Math.ceil(items / 256)),
+    items,
   );
   return y;
 }
@@ -228,10 +228,10 @@ export function batchNorm(tape: Tape | null, x: Tensor, bn: BatchNormParams, opt
     statsFinalize(gpu, l, part, chunks, l.m, { buf: x.buffer, stride: l.s }, stats, bn, eps, momentum, update);
     part.release(); // stream-ordered: a later user of this buffer runs after these dispatches
   } else {
-    gpu.dispatch(
+    gpu.dispatchOver(
       gpu.kernel(finalizeSpec('eval_stats')),
       { p: { c: l.c, s: l.s, chunks: 0, m: l.m, eps, momentum, flag: 0 }, stats: stats.buffer, rmean_in: bn.runningMean.buffer, rvar_in: bn.runningVar.buffer },
-      [Math.ceil(l.c / FIN_WG)],
+      [l.c, 1],
     );
   }
   return applyAndRecord(tape, x, bn, l, relu, stats, relu ? 'batchnorm_relu' : 'batchnorm', (y, gy) =>
@@ -384,10 +384,10 @@ function gradApply(gpu: Gpu, x: Tensor, dy: Tensor, mask: GPUBuffer, stats: Tens
   const dx = Tensor.empty(gpu, x.shape);
   const v = vecMode(l);
   const items = v === 'scalar' ? x.size : x.size / 4;
-  gpu.dispatch(
+  gpu.dispatchOver(
     gpu.kernel(backwardSpec(relu, v)),
     { p: { total: items, c: l.c, s: l.s }, x: x.buffer, dy: dy.buffer, y: mask, stats: stats.buffer, coef: coef.buffer, dx: dx.buffer },
-    grid1d(Math.ceil(items / 256)),
+    items,
   );
   return dx;
 }

@@ -68,8 +68,8 @@ function im2col(gpu: Gpu, src: Tensor, cols: Tensor, c: Chunk, geo: { cin: numbe
     consts: { KH: geo.kh, KW: geo.kw, STRIDE: geo.stride, CPI: cpi },
   });
   const params = { cin: geo.cin, h: geo.h, w: geo.w, pad: geo.pad, oh: geo.oh, ow: geo.ow, ncols: c.ncols, ldc: c.ldc, n0: c.n0, inv_ow: 1 / geo.ow };
-  const blocks = Math.ceil(Math.max(geo.oh * geo.ow, c.ldc - c.ncols) / 64);
-  gpu.dispatch(k, { p: params, X: src.buffer, cols: cols.buffer }, [blocks, groups, c.ni]);
+  // x: positions of one image (or padding columns, if more); y: channel groups; z: images.
+  gpu.dispatchOver(k, { p: params, X: src.buffer, cols: cols.buffer }, [Math.max(geo.oh * geo.ow, c.ldc - c.ncols), groups, c.ni]);
 }
 
 /** dY chunk as [cout, (n, q)] (zero-padded to ldc). */
@@ -175,7 +175,7 @@ export function conv2dBackwardIm2col(
       if (want.bias) {
         const k = gpu.kernel({ name: 'nn/conv_bias_grad', parts: [{ file: 'kernels/nn/conv_bias_grad.wgsl', code: biasGradSrc }] });
         const params = { cout: g.cout, kc4: kc / 4, ldc4: c.ldc / 4, ncols: ncolsW, ck, slice0: slice, splits: c.splits };
-        gpu.dispatch(k, { p: params, dyt: dyt.buffer, part: part.buffer }, [Math.ceil((g.cout * c.splits) / 64)]);
+        gpu.dispatchOver(k, { p: params, dyt: dyt.buffer, part: part.buffer }, [g.cout * c.splits, 1]); // [n, 1]: x only, no fold into y
       }
       slice += c.splits;
     }
@@ -211,10 +211,10 @@ export function conv2dBackwardIm2col(
     db = want.bias ? Tensor.empty(gpu, [g.cout]) : null;
     const count = g.cout * ncolsW;
     const reduce = gpu.kernel({ name: 'nn/conv_wgrad_reduce', parts: [{ file: 'kernels/nn/conv_wgrad_reduce.wgsl', code: reduceSrc }], consts: { HAS_BIAS: want.bias } });
-    gpu.dispatch(
+    gpu.dispatchOver(
       reduce,
       { p: { count, ncols: ncolsW, ck, splits: totalSplits, inv_ncols: 1 / ncolsW }, part: part.buffer, dW: dW.buffer, db: db?.buffer ?? gpu.dummy },
-      grid1d(Math.ceil(count / 64)),
+      count,
     );
   }
   [dyt, reuse ? null : cols, dcols, part].forEach((t) => t?.release());

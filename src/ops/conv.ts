@@ -18,7 +18,6 @@ import type { UniformValues, WgslPart } from '../gpu/kernel.js';
 import type { Tape } from '../tape.js';
 import { relu } from './activation.js';
 import { Tensor } from '../tensor.js';
-import { grid1d } from './grid.js';
 import indexSrc from '../../kernels/common/index.wgsl';
 import { conv2dBackwardIm2col, conv2dForwardIm2col, im2colFits, type SavedCols } from './conv-im2col.js';
 import { MATMUL_CORE, MATMUL_SCALAR_HOOKS, matmulCore, matmulGrid, matmulTiles, tileConsts, type MatmulTiles } from './matmul-core.js';
@@ -186,10 +185,10 @@ export function conv2dWeightGrad(
   if (part) {
     const count = g.cout * ncols;
     const reduce = gpu.kernel({ name: 'nn/conv_wgrad_reduce', parts: [{ file: 'kernels/nn/conv_wgrad_reduce.wgsl', code: reduceSrc }], consts: { HAS_BIAS: withBias } });
-    gpu.dispatch(
+    gpu.dispatchOver(
       reduce,
       { p: { count, ncols, ck, splits: nsplit, inv_ncols: 1 / ncols }, part: part.buffer, dW: dW.buffer, db: db?.buffer ?? gpu.dummy },
-      grid1d(Math.ceil(count / 64)),
+      count,
     );
     part.release();
   }

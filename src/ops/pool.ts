@@ -120,10 +120,10 @@ export function globalAvgPool(tape: Tape | null, x: Tensor): Tensor {
     outputs: [y],
     backward: ([gy]) => {
       const dx = Tensor.empty(gpu, x.shape);
-      gpu.dispatch(
+      gpu.dispatchOver(
         gpu.kernel(gapSpec('backward')),
         { p: { rows, s }, dy: gy!.buffer, dx: dx.buffer },
-        grid1d(Math.ceil(x.size / 256)),
+        x.size,
       );
       return [dx];
     },

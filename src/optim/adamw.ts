@@ -3,7 +3,7 @@ import adamwSrc from '../../kernels/optim/adamw.wgsl';
 import type { Gpu } from '../gpu/device.js';
 import type { KernelSpec } from '../gpu/kernel.js';
 import type { Tensor } from '../tensor.js';
-import { ELEMENTWISE, grid1d } from '../ops/grid.js';
+import { ELEMENTWISE } from '../ops/grid.js';
 import { Optimizer, UPDATE, type LearningRate } from './optimizer.js';
 
 export interface AdamWOptions {
@@ -35,7 +35,7 @@ export class AdamW extends Optimizer {
     for (const p of this.params) {
       if (!p.grad) continue;
       const [m, v] = this.stateOf(p, 2) as [Tensor, Tensor];
-      gpu.dispatch(
+      gpu.dispatchOver(
         gpu.kernel(ADAMW),
         {
           p: { n: p.size, beta1: this.beta1, beta2: this.beta2, eps: this.eps, wd: this.weightDecay },
@@ -45,7 +45,7 @@ export class AdamW extends Optimizer {
           v: v.buffer,
           hyp: this.hyp.buffer,
         },
-        grid1d(Math.ceil(p.size / 256)),
+        p.size,
       );
     }
     this.steps = t;

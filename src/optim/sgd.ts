@@ -3,7 +3,7 @@ import sgdSrc from '../../kernels/optim/sgd.wgsl';
 import type { Gpu } from '../gpu/device.js';
 import type { KernelSpec } from '../gpu/kernel.js';
 import type { Tensor } from '../tensor.js';
-import { ELEMENTWISE, grid1d } from '../ops/grid.js';
+import { ELEMENTWISE } from '../ops/grid.js';
 import { Optimizer, UPDATE, type LearningRate } from './optimizer.js';
 
 export interface SgdOptions {
@@ -40,7 +40,7 @@ export class Sgd extends Optimizer {
       // PyTorch creates the momentum buffer on a parameter's first update.
       const first = !this.state.has(p);
       const [buf] = this.stateOf(p, 1) as [Tensor];
-      gpu.dispatch(
+      gpu.dispatchOver(
         gpu.kernel(SGD),
         {
           p: { n: p.size, momentum: this.momentum, dampening: this.dampening, wd: this.weightDecay, nesterov: this.nesterov, first },
@@ -49,7 +49,7 @@ export class Sgd extends Optimizer {
           buf: buf.buffer,
           hyp: this.hyp.buffer,
         },
-        grid1d(Math.ceil(p.size / 256)),
+        p.size,
       );
     }
     this.steps++;
