@@ -99,8 +99,8 @@ export function conv2dForwardIm2col(
   gpu: Gpu, x: Tensor, w: Tensor, bias: Tensor | null | undefined, g: ConvGeometry, o: Im2colOptions = {}, keep?: (s: SavedCols) => void,
 ): Tensor {
   const base = matmulTiles(gpu);
-  const tiles = base.MM_CPU ? { ...base, TILE_M: cpuTileRows(g.cout) } : base;
   const ck = g.cin * g.kh * g.kw;
+  const tiles = base.MM_CPU ? { ...base, TILE_M: cpuTileRows(g.cout, { k: ck }) } : base;
   const y = Tensor.empty(gpu, [g.nb, g.cout, g.oh, g.ow]);
   const parts = chunks(gpu, g, ck, tiles.TILE_N, o.chunkFloats ?? CHUNK_FLOATS);
   const cols = Tensor.empty(gpu, [ck * parts[0]!.ldc]);
@@ -133,7 +133,7 @@ export function conv2dBackwardIm2col(
   // Partial slices are [cout, ck (+1: db)]; the GEMM writes the ck dW columns, a row sum of
   // dyt the db column (a ones row in cols would cost the GEMM a mostly empty extra tile).
   const ncolsW = ck + (want.bias ? 1 : 0);
-  const wtiles = tiles.MM_CPU ? cpuTilesFor(ck, g.cout) : tiles;
+  const wtiles = tiles.MM_CPU ? cpuTilesFor(ck, g.cout, { transB: true }) : tiles;
   // K-splits of the weight gradient per chunk: enough workgroups to occupy the adapter.
   const wTiles = Math.ceil(g.cout / wtiles.TILE_M) * Math.ceil(ck / wtiles.TILE_N);
   const parts = chunks(gpu, g, Math.max(ck, g.cout), tiles.TILE_N, o.chunkFloats ?? CHUNK_FLOATS);

@@ -9,7 +9,7 @@ import type { Gpu } from '../gpu/device.js';
 import { wgslSections, type KernelSpec } from '../gpu/kernel.js';
 import type { Tape } from '../tape.js';
 import { Tensor } from '../tensor.js';
-import { MATMUL_CORE, MATMUL_SCALAR_HOOKS, matmulCore, matmulGrid, matmulTiles, matmulVec, tileConsts, useVec4 } from './matmul-core.js';
+import { MATMUL_CORE, MATMUL_SCALAR_HOOKS, cpuTileRows, matmulCore, matmulGrid, matmulTiles, matmulVec, tileConsts, useVec4, type RowHints } from './matmul-core.js';
 
 export interface LinearOptions {
   relu?: boolean;
@@ -29,8 +29,12 @@ function dispatch(
   b: { X?: Tensor; W?: Tensor; G?: Tensor; Y?: Tensor; bias?: Tensor; C: Tensor; C2?: Tensor },
   flags: { bias: boolean; relu: boolean; mask: boolean },
 ): void {
-  const tiles = matmulTiles(gpu);
   const { nin, nout } = dims;
+  const base = matmulTiles(gpu);
+  // CPU loop: register-block rows by shape (cpuTileRows): forward reads W along K (B^T), dX reads W
+  // row-major, dW reads dY K-major.
+  const rows: RowHints = mode === 0 ? { k: nin, transB: true } : mode === 1 ? { k: nout } : { aDir: 2 };
+  const tiles = base.MM_CPU ? { ...base, TILE_M: cpuTileRows(mode === 2 ? nout : dims.batch, rows) } : base;
   const spec = (vec: boolean): KernelSpec => ({
     name: vec ? 'nn/linear+vec4' : 'nn/linear',
     parts: [

@@ -57,26 +57,46 @@ export const CPU_TILES: MatmulTiles = { TILE_M: 16, TILE_N: 128, TILE_K: 4, THRE
  * the fewest columns on an N-column output, preferring wider tiles: e.g. N = 288 (a conv
  * weight gradient) gets 96-wide tiles instead of 3 x 128 with a mostly empty last tile.
  */
-export function cpuTilesFor(n: number, m?: number, aDir: 1 | 2 = 1): MatmulTiles {
+export function cpuTilesFor(n: number, m?: number, rows: RowHints = {}): MatmulTiles {
   let best = CPU_TILES;
   for (const tx of [24, 16, 8]) {
     const w = tx * 4;
     if (Math.ceil(n / w) * w < Math.ceil(n / best.TILE_N) * best.TILE_N) best = { ...CPU_TILES, THREADS_X: tx, TILE_N: w };
   }
-  return m === undefined ? best : { ...best, TILE_M: cpuTileRows(m, aDir) };
+  return m === undefined ? best : { ...best, TILE_M: cpuTileRows(m, rows) };
+}
+
+/** What the row-block choice depends on: A's vector direction, K, and whether B is read along K. */
+export interface RowHints {
+  /** 2: A stored K-major (transposed). */
+  aDir?: 1 | 2;
+  k?: number;
+  transB?: boolean;
 }
 
 /**
- * Register-block rows for an M-row output (CPU loop): 16, or 24 where that pads fewer rows
- * (M = 24: conv1's cout). Measured in one process (lavapipe, AMD EPYC Zen 4, min of 30):
- * conv1 forward 24 x 18816 x 25 5.2 ms as 24 x 4 blocks vs 8.0 ms as two 16-row tiles, its
- * weight gradient 1.7 vs 2.3 ms; where 16 pads nothing 24 and 32 were no faster (conv2's
- * M = 64: 13.9 / 21.9 / 13.2 ms for 16 / 24 / 32). K-major A (aDir 2) stays at 16: a 32-row
- * block there was 10x slower (its lane arithmetic no longer folds).
+ * Register-block rows for an M-row output (CPU loop): 16, 24 or 32. Taller blocks read each B
+ * value for more rows (fewer loads per FMA) but keep more accumulators live. Measured in one
+ * process, min of 30, on a Zen 4 EPYC with AVX-512 and with it masked off
+ * (GALLIUM_OVERRIDE_CPU_CAPS=avx, i.e. AVX2 + FMA), ms for 16 / 24 / 32 rows:
+ *   conv1 fwd 24 x 18816 x 25        5.94 / 3.32 / 3.55    AVX2: 3.64 / 3.81 / 3.15
+ *   conv2 fwd 64 x 4736 x 216        9.48 / 11.8 / 8.93    AVX2: 10.4 / 11.6 / 8.60
+ *   conv2 dW 64 x 216 x 4736 (B^T)   7.35 / 8.43 / 6.03    AVX2: 6.08 / 4.80 / 3.02
+ *   expander fwd 96 x 256 x 256 (B^T) 0.81 / 0.83 / 0.76   AVX2: 0.73 / 0.74 / 0.68
+ *   expander dX 96 x 256 x 256       1.42 / 1.37 / 1.21    AVX2: 1.43 / 1.25 / 1.12
+ *   kNN 256 x 16384 x 256 (B^T)      172 / 152 / 132       AVX2: 149 / 126 / 129
+ *   1024^3                           152 / 157 / 209       AVX2: 136 / 145 / 147
+ * So: 24 where it pads fewer rows than 16 (M = 24); 32 where it pads no more than 16 and either
+ * B is read along K (B^T) or K <= 512 (the 1024^3 product lost 1.4x); else 16. K-major A stays
+ * at 16: a 32-row block there was 5-10x slower (its lane arithmetic no longer folds).
  */
-export function cpuTileRows(m: number, aDir: 1 | 2 = 1): number {
-  if (aDir === 2) return 16;
-  return Math.ceil(m / 24) * 24 < Math.ceil(m / 16) * 16 ? 24 : 16;
+export function cpuTileRows(m: number, rows: RowHints | 1 | 2 = {}): number {
+  const h: RowHints = typeof rows === 'number' ? { aDir: rows } : rows;
+  if (h.aDir === 2) return 16;
+  const padded = (t: number) => Math.ceil(m / t) * t;
+  if (padded(24) < padded(16)) return 24;
+  if (padded(32) <= padded(16) && (h.transB || (h.k ?? Infinity) <= 512)) return 32;
+  return 16;
 }
 
 /**
