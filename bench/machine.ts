@@ -12,8 +12,10 @@ export interface MachineInfo {
   cores: number;
   /** The vector extensions that matter to llvmpipe's code generation. */
   vector_flags: string[];
-  /** LP_NATIVE_VECTOR_WIDTH when set (256 makes llvmpipe compile 8-wide on an AVX-512 CPU). */
+  /** LP_NATIVE_VECTOR_WIDTH when set (llvmpipe's vector width: 128 / 256 (its default) / 512). */
   lp_native_vector_width: string | null;
+  /** GALLIUM_OVERRIDE_CPU_CAPS when set (`avx`: llvmpipe generates AVX2-only code on an AVX-512 CPU). */
+  gallium_cpu_caps: string | null;
   adapter: string;
   tuning: string;
   /** The adapter's subgroup size when it has exactly one (8 on lavapipe at 256-bit vectors). */
@@ -36,6 +38,7 @@ export function machineInfo(gpu: Gpu): MachineInfo {
     cores: cpus().length,
     vector_flags: flags,
     lp_native_vector_width: process.env.LP_NATIVE_VECTOR_WIDTH ?? null,
+    gallium_cpu_caps: process.env.GALLIUM_OVERRIDE_CPU_CAPS ?? null,
     adapter: gpu.adapterName,
     tuning: gpu.tuning,
     subgroup_size: gpu.subgroupSize,
@@ -43,6 +46,8 @@ export function machineInfo(gpu: Gpu): MachineInfo {
 }
 
 export function describeMachine(m: MachineInfo): string {
-  const lp = m.lp_native_vector_width ? `, LP_NATIVE_VECTOR_WIDTH=${m.lp_native_vector_width}` : '';
+  const lp =
+    (m.lp_native_vector_width ? `, LP_NATIVE_VECTOR_WIDTH=${m.lp_native_vector_width}` : '') +
+    (m.gallium_cpu_caps ? `, GALLIUM_OVERRIDE_CPU_CAPS=${m.gallium_cpu_caps}` : '');
   return `${m.cpu} (${m.cores} cores; ${m.vector_flags.join(' ') || 'no AVX'}${lp}); adapter ${m.adapter}, ${m.tuning} kernels, subgroup ${m.subgroup_size || 'varies'}`;
 }
