@@ -9,7 +9,7 @@ import type { Gpu } from '../gpu/device.js';
 import { wgslSections, type KernelSpec } from '../gpu/kernel.js';
 import type { Tape } from '../tape.js';
 import { Tensor } from '../tensor.js';
-import { MATMUL_CORE, MATMUL_SCALAR_HOOKS, cpuTileRows, matmulCore, matmulGrid, matmulTiles, matmulVec, tileConsts, useVec4, type RowHints } from './matmul-core.js';
+import { MATMUL_CORE, MATMUL_SCALAR_HOOKS, cpuTileRows, matmulCore, matmulGrid, matmulTiles, matmulVec, tileConsts, pickVec4, type RowHints } from './matmul-core.js';
 
 export interface LinearOptions {
   relu?: boolean;
@@ -33,8 +33,9 @@ function dispatch(
   const base = matmulTiles(gpu);
   // CPU loop: register-block rows by shape (cpuTileRows): forward reads W along K (B^T), dX reads W
   // row-major, dW reads dY K-major.
+  const [M, N] = mode === 0 ? [dims.batch, dims.nout] : mode === 1 ? [dims.batch, dims.nin] : [dims.nout, dims.nin + (flags.bias ? 1 : 0)];
   const rows: RowHints = mode === 0 ? { k: nin, transB: true } : mode === 1 ? { k: nout } : { aDir: 2 };
-  const tiles = base.MM_CPU ? { ...base, TILE_M: cpuTileRows(mode === 2 ? nout : dims.batch, rows) } : base;
+  const tiles = base.MM_CPU ? { ...base, TILE_M: cpuTileRows(M, rows) } : base;
   const spec = (vec: boolean): KernelSpec => ({
     name: vec ? 'nn/linear+vec4' : 'nn/linear',
     parts: [
@@ -53,10 +54,8 @@ function dispatch(
     },
   });
   // CPU loop: vec4 views of X, W, dY, Y where leading dimensions and the adapter's storage-buffer limit allow.
-  const vecSpec = spec(true);
-  const vec = useVec4(gpu, tiles, vecSpec);
-  const kernel = gpu.kernel(vec ? vecSpec : spec(false));
-  const [M, N] = mode === 0 ? [dims.batch, dims.nout] : mode === 1 ? [dims.batch, dims.nin] : [dims.nout, dims.nin + (flags.bias ? 1 : 0)];
+  const { spec: chosen, vec } = pickVec4(gpu, tiles, spec);
+  const kernel = gpu.kernel(chosen);
   const d = gpu.dummy;
   gpu.dispatch(
     kernel,

@@ -18,12 +18,16 @@ export const MATMUL_CORE: WgslPart[] = [CORE_PART, { file: 'kernels/common/matmu
 export const MATMUL_SCALAR_HOOKS: WgslPart = { file: 'kernels/common/matmul_scalar4.wgsl', code: scalar4Src };
 
 /**
- * Whether an op should bind vec4 views for the CPU loop: only with CPU tiles, and only when
- * the adapter allows the storage buffers that `vecSpec` (the variant with the views) binds,
- * counted by reflecting its WGSL.
+ * An op's kernel with or without the CPU loop's vec4 views (`spec(true)` / `spec(false)`): the
+ * views only with CPU tiles, and only when the adapter allows the storage buffers the vec4
+ * variant binds, counted by reflecting its WGSL. `vec` says which was chosen (the op binds the views).
  */
-export function useVec4(gpu: Gpu, tiles: MatmulTiles, vecSpec: KernelSpec): boolean {
-  return !!tiles.MM_CPU && gpu.kernels.storageBuffers(vecSpec) <= gpu.limits.maxStorageBuffersPerShaderStage;
+export function pickVec4(gpu: Gpu, tiles: MatmulTiles, spec: (vec: boolean) => KernelSpec): { spec: KernelSpec; vec: boolean } {
+  if (tiles.MM_CPU) {
+    const vecSpec = spec(true);
+    if (gpu.kernels.storageBuffers(vecSpec) <= gpu.limits.maxStorageBuffersPerShaderStage) return { spec: vecSpec, vec: true };
+  }
+  return { spec: spec(false), vec: false };
 }
 
 /** The same core with the CPU loop's A rows broadcast through subgroups (size 8). */
@@ -90,8 +94,7 @@ export interface RowHints {
  * B is read along K (B^T) or K <= 512 (the 1024^3 product lost 1.4x); else 16. K-major A stays
  * at 16: a 32-row block there was 5-10x slower (its lane arithmetic no longer folds).
  */
-export function cpuTileRows(m: number, rows: RowHints | 1 | 2 = {}): number {
-  const h: RowHints = typeof rows === 'number' ? { aDir: rows } : rows;
+export function cpuTileRows(m: number, h: RowHints = {}): number {
   if (h.aDir === 2) return 16;
   const padded = (t: number) => Math.ceil(m / t) * t;
   if (padded(24) < padded(16)) return 24;

@@ -14,7 +14,7 @@ import { wgslSections, type KernelSpec, type WgslPart } from '../gpu/kernel.js';
 import { Tensor } from '../tensor.js';
 import type { Tape } from '../tape.js';
 import { InputError } from '../errors.js';
-import { MATMUL_SCALAR_HOOKS, matmulCore, matmulGrid, matmulTiles, matmulVec, tileConsts, useVec4, type MatmulTiles } from '../ops/matmul-core.js';
+import { MATMUL_SCALAR_HOOKS, matmulCore, matmulGrid, matmulTiles, matmulVec, tileConsts, pickVec4, type MatmulTiles } from '../ops/matmul-core.js';
 import { validateOptions, validatePair } from './validate.js';
 
 export type Convention = 'official' | 'paper';
@@ -70,7 +70,7 @@ function productSpec(gpu: Gpu, gram: boolean, n: number, d: number): KernelSpec 
     parts: [...prelude(vec, PRODUCT), ...matmulCore(gpu)],
     consts: { ...tileConsts(tiles), GRAM: gram, MM_REDUCE: true, A_ROW_FAST: true, ...vecConsts(vec, inner, lead, tiles) },
   });
-  return withVec4(gpu, tiles, spec);
+  return pickVec4(gpu, tiles, spec).spec;
 }
 function gradSpec(gpu: Gpu, gram: boolean, n: number, d: number): KernelSpec {
   const tiles = matmulTiles(gpu);
@@ -79,12 +79,7 @@ function gradSpec(gpu: Gpu, gram: boolean, n: number, d: number): KernelSpec {
     parts: [...prelude(vec, GRAD), ...matmulCore(gpu)],
     consts: { ...tileConsts(tiles), GRAM: gram, A_ROW_FAST: true, ...vecConsts(vec, gram ? n : d, d, tiles) },
   });
-  return withVec4(gpu, tiles, spec);
-}
-/** The vec4 variant where the CPU loop runs and the adapter allows the storage buffers it binds (reflected). */
-function withVec4(gpu: Gpu, tiles: MatmulTiles, spec: (vec: boolean) => KernelSpec): KernelSpec {
-  const vecSpec = spec(true);
-  return useVec4(gpu, tiles, vecSpec) ? vecSpec : spec(false);
+  return pickVec4(gpu, tiles, spec).spec;
 }
 function vecConsts(vec: boolean, aLead: number, bLead: number, tiles: MatmulTiles): { VEC_A: number; VEC_B: number } {
   return vec ? matmulVec(aLead, 1, bLead, 1, tiles) : { VEC_A: 0, VEC_B: 0 };

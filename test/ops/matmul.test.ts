@@ -48,7 +48,7 @@ describe('matmul: both core loops vs float64 reference', () => {
   // (M = 24, 72), an edge tile (M = 20), scalar and vec4 A (K = 25 / 28), the default tiles.
   it('24- and 32-row CPU blocks: chosen by shape, and exact against float64', async () => {
     expect([7, 16, 20, 24, 40, 64, 72, 96].map((m) => cpuTileRows(m))).toEqual([16, 16, 24, 24, 16, 16, 24, 16]);
-    expect(cpuTileRows(24, 2)).toBe(16);
+    expect(cpuTileRows(24, { aDir: 2 })).toBe(16);
     // 32 rows where they pad no more than 16, with B read along K or a short K
     expect([64, 96, 100, 256].map((m) => cpuTileRows(m, { transB: true }))).toEqual([32, 32, 16, 32]);
     expect([cpuTileRows(64, { k: 216 }), cpuTileRows(64, { k: 1024 }), cpuTileRows(64, { aDir: 2, transB: true })]).toEqual([32, 16, 16]);
