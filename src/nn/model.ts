@@ -9,10 +9,9 @@
 import type { Gpu } from '../gpu/device.js';
 import { Tensor } from '../tensor.js';
 import type { Tape } from '../tape.js';
-import { batchNorm, batchNormSynced, type BatchNormOptions, type BatchNormParams, type BnSync } from '../ops/batchnorm.js';
+import { batchNorm, batchNormSynced, foldBatchNorm, type BatchNormOptions, type BatchNormParams, type BnSync } from '../ops/batchnorm.js';
 import { avgPool2d, globalAvgPool, maxPool2d } from '../ops/pool.js';
 import { conv2d, conv2dForward } from '../ops/conv.js';
-import { foldBatchNorm } from '../ops/batchnorm-fold.js';
 import { linear } from '../ops/linear.js';
 import { Rng, initBatchNorm, initConv2d, initLinear } from './init.js';
 

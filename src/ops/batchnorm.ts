@@ -61,6 +61,8 @@ const R1_TY = 8;
 const MAX_CHUNKS = 256;
 
 const WG_SUM2 = { file: 'kernels/common/wg_sum2.wgsl', code: wgSum2Src };
+/** PyTorch's default epsilon, batchNorm's default. */
+const BN_EPS = 1e-5;
 const reduceSpec = (oneD: boolean, pass: 'stats' | 'grad', relu: boolean, cpu: boolean): KernelSpec => ({
   name: oneD ? 'nn/batchnorm_reduce1d' : 'nn/batchnorm_reduce',
   parts: [{ file: 'kernels/nn/batchnorm_reduce.wgsl', code: reduceSrc }, WG_SUM2],
@@ -72,7 +74,7 @@ const reduceSpec = (oneD: boolean, pass: 'stats' | 'grad', relu: boolean, cpu: b
     ...(oneD ? { TX: R1_TX, TY: R1_TY, WG: R1_TX * R1_TY, WG_SUM_STRIDE: R1_TX } : { WG: cpu ? CPU_REDUCE_WG : REDUCE_WG }),
   },
 });
-const finalizeSpec = (entry: 'stats_final' | 'grad_final' | 'eval_stats', serial = false): KernelSpec => ({
+const finalizeSpec = (entry: 'stats_final' | 'grad_final' | 'eval_stats' | 'fold', serial = false): KernelSpec => ({
   name: 'nn/batchnorm_finalize',
   parts: [{ file: 'kernels/nn/batchnorm_finalize.wgsl', code: finalizeSrc }, WG_SUM2],
   entryPoint: entry,
@@ -214,7 +216,7 @@ function resolveBn(x: Tensor, bn: BatchNormParams, opts: BatchNormOptions) {
     // PyTorch refuses too: the unbiased variance of one value is undefined.
     throw new RangeError(`batchNorm: training needs more than 1 value per channel, got [${x.shape}]`);
   }
-  return { training, relu: opts.relu ?? false, eps: opts.eps ?? 1e-5, momentum: opts.momentum ?? 0.1, update: opts.updateRunningStats ?? true, l };
+  return { training, relu: opts.relu ?? false, eps: opts.eps ?? BN_EPS, momentum: opts.momentum ?? 0.1, update: opts.updateRunningStats ?? true, l };
 }
 
 /** Batch norm (optionally + ReLU) on [N, C] or [N, C, H, W]; records its backward on `tape`. */
@@ -461,4 +463,27 @@ async function batchNormBackwardSynced(
   const dx = gradApply(gpu, x, dy, mask, stats, coef, l, o.relu);
   for (const t of [gsum, coef, scratch.dweight, scratch.dbias, scratch.coef]) t.release();
   return { dx, dweight, dbias };
+}
+
+/**
+ * Eval-mode batch norm folded into the conv before it (the `fold` entry of the finishing
+ * kernels, which read the same running statistics): W' [cout, ...] and b' [cout] with
+ * conv(x, W') + b' = BN(conv(x, W)), k = gamma / sqrt(running_var + eps), W' = W k,
+ * b' = beta - running_mean k. Evaluation only (no gradient).
+ */
+export function foldBatchNorm(w: Tensor, bn: BatchNormParams, eps = BN_EPS): { weight: Tensor; bias: Tensor } {
+  const gpu = w.gpu;
+  const cout = w.shape[0]!;
+  const weight = Tensor.empty(gpu, w.shape);
+  const bias = Tensor.empty(gpu, [cout]);
+  gpu.dispatchOver(
+    gpu.kernel({ ...finalizeSpec('fold'), name: 'nn/batchnorm_fold' }),
+    {
+      p: { c: cout, s: w.size / cout, chunks: 0, m: 0, eps, momentum: 0, flag: 0 },
+      w: w.buffer, gamma: bn.weight.buffer, beta: bn.bias.buffer, rmean_in: bn.runningMean.buffer, rvar_in: bn.runningVar.buffer,
+      wout: weight.buffer, bout: bias.buffer,
+    },
+    w.size,
+  );
+  return { weight, bias };
 }

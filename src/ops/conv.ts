@@ -106,10 +106,13 @@ function convFlops(g: ConvGeometry): number {
   return 2 * g.cout * g.nb * g.oh * g.ow * g.cin * g.kh * g.kw;
 }
 
-/** y = conv2d(x, w) + b: x [nb, cin, h, w], w [cout, cin, kh, kw] -> y [nb, cout, oh, ow]. */
-export function conv2dForward(gpu: Gpu, x: Tensor, w: Tensor, bias?: Tensor | null, o: Conv2dOptions = {}): Tensor {
+/**
+ * y = conv2d(x, w) + b: x [nb, cin, h, w], w [cout, cin, kh, kw] -> y [nb, cout, oh, ow].
+ * `keep` (im2col path, one image chunk): receives the columns for the weight gradient.
+ */
+export function conv2dForward(gpu: Gpu, x: Tensor, w: Tensor, bias?: Tensor | null, o: Conv2dOptions = {}, keep?: (s: SavedCols) => void): Tensor {
   const g = convGeometry(x.shape, w.shape, o.stride ?? 1, o.padding ?? 0);
-  if (convAlgo(gpu, g, o) === 'im2col') return conv2dForwardIm2col(gpu, x, w, bias, g, o);
+  if (convAlgo(gpu, g, o) === 'im2col') return conv2dForwardIm2col(gpu, x, w, bias, g, o, keep);
   const tiles = matmulTiles(gpu);
   const y = Tensor.empty(gpu, [g.nb, g.cout, g.oh, g.ow]);
   const kernel = gpu.kernel({
@@ -199,17 +202,16 @@ export function conv2dWeightGrad(
 export function conv2d(tape: Tape | null, x: Tensor, w: Tensor, bias?: Tensor | null, o: Conv2dOptions = {}): Tensor {
   if (o.relu && tape) throw new RangeError('conv2d: the fused relu has no gradient (conv2dForward only); use relu() or batchNorm\'s relu on a tape');
   const gpu = x.gpu;
-  const g = convGeometry(x.shape, w.shape, o.stride ?? 1, o.padding ?? 0);
-  const im2col = convAlgo(gpu, g, o) === 'im2col';
   let saved: SavedCols | undefined;
-  const y = im2col ? conv2dForwardIm2col(gpu, x, w, bias, g, o, tape ? (s) => (saved = s) : undefined) : conv2dForward(gpu, x, w, bias, o);
+  const y = conv2dForward(gpu, x, w, bias, o, tape ? (s) => (saved = s) : undefined);
   tape?.record({
     op: 'conv2d',
     inputs: bias ? [x, w, bias] : [x, w],
     outputs: [y],
     saved: saved ? [saved.cols] : [],
     backward: ([gy]) => {
-      if (im2col) {
+      const g = convGeometry(x.shape, w.shape, o.stride ?? 1, o.padding ?? 0);
+      if (convAlgo(gpu, g, o) === 'im2col') {
         const r = conv2dBackwardIm2col(gpu, gy!, x, w, g, { dx: o.inputGrad !== false, dW: true, bias: !!bias }, { ...o, saved });
         return bias ? [r.dx, r.dW, r.db] : [r.dx, r.dW];
       }
