@@ -229,8 +229,9 @@ export class KernelRegistry {
    * variant with more bindings (e.g. the vec4 views of the CPU matmul loop).
    */
   storageBuffers(spec: KernelSpec): number {
+    const key = kernelKey(spec);
     let n = 0;
-    for (const b of this.reflect(spec, kernelKey(spec)).bindings.values()) if (b.kind !== 'uniform') n++;
+    for (const b of (this.cache.get(key) ?? this.reflect(spec, key)).bindings.values()) if (b.kind !== 'uniform') n++;
     return n;
   }
 
@@ -244,6 +245,7 @@ export class KernelRegistry {
 
   private compile(spec: KernelSpec, key: string): Kernel {
     const { parts, code, entry, bindings, uniforms, workgroupSize } = this.reflect(spec, key);
+    this.reflected.delete(key); // the compiled kernel carries what storageBuffers() needs
     const module = this.device.createShaderModule({ code, label: spec.name });
 
     const compiled = module.getCompilationInfo().then((info) => {
