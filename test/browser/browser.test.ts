@@ -16,7 +16,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 import type { Browser } from 'playwright-core';
-import { CHROMIUM, launchChromium } from '../helpers/chromium.js';
+import { CHROMIUM, launchChromium, offlinePage } from '../helpers/chromium.js';
 import { testGpu } from '../helpers/gpu.js';
 import { expectClose, relErr } from '../helpers/check.js';
 import { vicregRef, fixedVector } from '../ref/vicreg.js';
@@ -119,26 +119,13 @@ describe('the engine in headless Chromium (WebGPU on SwiftShader)', () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: the browser test needs Debian's chromium (apt-get install -y chromium)`);
     if (!browser) throw new Error(`chromium at ${CHROMIUM} did not start (see the beforeAll error)`);
     const node = await testGpu();
-    const ctx = await browser.newContext();
-    const blocked: string[] = [];
-    const errors: string[] = [];
-    await ctx.route('**/*', (route) => {
-      const u = route.request().url();
-      if (u.startsWith(url)) return route.continue();
-      blocked.push(u);
-      return route.abort();
-    });
-    const tab = await ctx.newPage();
-    tab.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
-    tab.on('pageerror', (e) => errors.push(String(e)));
+    const { page: tab, errors, blocked } = await offlinePage(browser, (u) => u.startsWith(url));
     const t0 = performance.now();
     await tab.goto(url);
     await tab.waitForSelector('body[data-ready="1"]', { state: 'attached', timeout: 20_000 });
     const r = (await tab.evaluate((o) => window.runChecks(o), { tuning: node.tuning, smoke: SMOKE, steps: STEPS })) as PageResult;
     const pageSeconds = (performance.now() - t0) / 1000;
-    await ctx.close();
+    await tab.context().close();
 
     // The page's device really has WebGPU's defaults, and the engine ran in Node's kernel family.
     expect(r.limits).toEqual({

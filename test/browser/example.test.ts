@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import type { Browser } from 'playwright-core';
-import { CHROMIUM, launchChromium } from '../helpers/chromium.js';
+import { CHROMIUM, launchChromium, offlinePage } from '../helpers/chromium.js';
 import { synthSplit } from '../fixtures/synth-fashion.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -72,20 +72,7 @@ describe('the browser example page (examples/browser) in headless Chromium', () 
   it('reads the picked .gz files and trains the smoke preset, showing the loss terms and images/s', async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: the browser test needs Debian's chromium (apt-get install -y chromium)`);
     if (!browser) throw new Error(`chromium at ${CHROMIUM} did not start (see the beforeAll error)`);
-    const ctx = await browser.newContext({ viewport: { width: 820, height: 720 } });
-    const blocked: string[] = [];
-    const errors: string[] = [];
-    await ctx.route('**/*', (route) => {
-      const u = route.request().url();
-      if (u.startsWith(url)) return route.continue();
-      blocked.push(u);
-      return route.abort();
-    });
-    const tab = await ctx.newPage();
-    tab.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
-    tab.on('pageerror', (e) => errors.push(String(e)));
+    const { page: tab, errors, blocked } = await offlinePage(browser, (u) => u.startsWith(url), { viewport: { width: 820, height: 720 } });
     const t0 = performance.now();
     await tab.goto(url);
     await tab.waitForSelector('body[data-ready="1"]', { state: 'attached', timeout: 20_000 });
@@ -101,7 +88,7 @@ describe('the browser example page (examples/browser) in headless Chromium', () 
     const status = await tab.textContent('#status');
     if (process.env.EXAMPLE_SCREENSHOT) await tab.screenshot({ path: process.env.EXAMPLE_SCREENSHOT, fullPage: true });
     const seconds = (performance.now() - t0) / 1000;
-    await ctx.close();
+    await tab.context().close();
 
     expect(ex.error).toBe('');
     expect(ex.state).toBe('done');

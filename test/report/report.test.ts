@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import { CHROMIUM, launchChromium } from '../helpers/chromium.js';
+import { CHROMIUM, launchChromium, offlinePage } from '../helpers/chromium.js';
 import { InputError } from '../../src/errors.js';
 import { buildReportData, writeReport } from '../../src/report/index.js';
 import { MAX_STEP_POINTS } from '../../src/report/data.js';
@@ -138,20 +138,7 @@ describe('report page in headless Chromium (offline)', () => {
 
   /** Opens a report with every non-file request aborted; collects console errors and requests. */
   async function open(file: string): Promise<{ page: Page; errors: string[]; network: string[] }> {
-    const ctx = await needBrowser().newContext({ viewport: { width: 1200, height: 900 }, deviceScaleFactor: 1 });
-    const errors: string[] = [];
-    const network: string[] = [];
-    await ctx.route('**/*', (route) => {
-      const url = route.request().url();
-      if (url.startsWith('file:') || url.startsWith('data:')) return route.continue();
-      network.push(url);
-      return route.abort();
-    });
-    const page = await ctx.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
-    page.on('pageerror', (e) => errors.push(String(e)));
+    const { page, errors, blocked: network } = await offlinePage(needBrowser(), (u) => u.startsWith('file:') || u.startsWith('data:'), { viewport: { width: 1200, height: 900 }, deviceScaleFactor: 1 });
     await page.goto(pathToFileURL(file).href);
     await page.waitForSelector('body[data-ready="1"]', { timeout: 20_000 });
     return { page, errors, network };
