@@ -11,27 +11,13 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
 import type { Browser } from 'playwright-core';
 import { CHROMIUM, launchChromium, offlinePage } from '../helpers/chromium.js';
-import { synthSplit } from '../fixtures/synth-fashion.js';
+import { idxGz, synthSplit } from '../fixtures/synth-fashion.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** Smoke preset: batch 32, 2 epochs; 480 images = 15 steps an epoch, 30 steps, 3 read-backs. */
 const N = 480;
-
-function idxGz(split: { images: Uint8Array; labels: Uint8Array }): { images: Buffer; labels: Buffer } {
-  const n = split.labels.length;
-  const ih = Buffer.alloc(16);
-  ih.writeUInt32BE(0x803, 0);
-  ih.writeUInt32BE(n, 4);
-  ih.writeUInt32BE(28, 8);
-  ih.writeUInt32BE(28, 12);
-  const lh = Buffer.alloc(8);
-  lh.writeUInt32BE(0x801, 0);
-  lh.writeUInt32BE(n, 4);
-  return { images: gzipSync(Buffer.concat([ih, Buffer.from(split.images)])), labels: gzipSync(Buffer.concat([lh, Buffer.from(split.labels)])) };
-}
 
 interface Reading {
   step: number;
