@@ -10,8 +10,7 @@ const RELU: bool = false;
 
 fn chan(c: u32) -> vec4<f32> { return vec4<f32>(stats[c], stats[p.c + c], gamma[c], beta[c]); }
 
-fn ew(i: u32) {
-  let q = lanes(i);
+fn bn_elem(i: u32, q: Lanes) {
   var v: vf;
   // Each width keeps the rounding it has always had: vec4s scale by (invstd * gamma) at once.
   if (LANES == 1u) {

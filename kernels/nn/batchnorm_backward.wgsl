@@ -12,8 +12,7 @@ const RELU: bool = false;
 
 fn chan(c: u32) -> vec4<f32> { return vec4<f32>(stats[c], coef[c], coef[p.c + c], coef[2u * p.c + c]); }
 
-fn ew(i: u32) {
-  let q = lanes(i);
+fn bn_elem(i: u32, q: Lanes) {
   var g = dy[i];
   if (RELU) {
     g = select(vf(0.0), g, y[i] > vf(0.0));

@@ -2,11 +2,16 @@
 // over [N, C, S], LANES consecutive elements per invocation (vf and LANES from a section of
 // common/lanes.wgsl; entry point: elementwise.wgsl). SAME: the lanes share a channel
 // (S % LANES == 0); otherwise S == 1 and C % 4 == 0, so the 4 lanes are channels c..c+3.
-// The pass defines chan(c): its 4 per-channel values (q0..q3) for channel c.
-struct Params { total: u32, c: u32, s: u32 }
+// PLANE (CPU adapters, S % 4 != 0, scalar lanes): invocation i owns the whole plane i of `per`
+// elements (the op passes s = 1, so lanes(i) is plane i's channel), loading its channel's values
+// once instead of per element: on llvmpipe every load is a per-lane loop, and the 4 channel loads
+// and the index division per element cost more than the element itself.
+// The pass defines chan(c): its 4 per-channel values (q0..q3) for channel c, and bn_elem(e, q).
+struct Params { total: u32, c: u32, s: u32, per: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 
 const SAME: bool = true;
+const PLANE: bool = false;
 
 struct Lanes { q0: vf, q1: vf, q2: vf, q3: vf }
 
@@ -25,4 +30,15 @@ fn lanes(i: u32) -> Lanes {
   let e = chan(c + 3u);
   return Lanes(vf4(vec4<f32>(a.x, b.x, d.x, e.x)), vf4(vec4<f32>(a.y, b.y, d.y, e.y)),
                vf4(vec4<f32>(a.z, b.z, d.z, e.z)), vf4(vec4<f32>(a.w, b.w, d.w, e.w)));
+}
+
+fn ew(i: u32) {
+  let q = lanes(i);
+  if (PLANE) {
+    for (var j = 0u; j < p.per; j++) {
+      bn_elem(i * p.per + j, q);
+    }
+  } else {
+    bn_elem(i, q);
+  }
 }

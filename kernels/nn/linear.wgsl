@@ -1,7 +1,7 @@
 // Linear layer prelude for matmul_core.wgsl (PyTorch layout: W [out, in], b [out]).
 // MODE 0: Y = X W^T + b (+ReLU)       M = batch, N = out, K = in
 // MODE 1: dX = G W                     M = batch, N = in,  K = out
-// MODE 2: [dW | db] = G^T [X | 1]      M = out,   N = in (+1 for db), K = batch
+// MODE 2: dW = G^T X                   M = out,   N = in,  K = batch (db: linear_bias_grad.wgsl)
 // G = dY, masked by Y > 0 when the forward fused a ReLU (MASK).
 struct Params { batch: u32, nin: u32, nout: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -11,7 +11,6 @@ struct Params { batch: u32, nin: u32, nout: u32 }
 @group(0) @binding(4) var<storage, read> Yf: array<f32>;  // MASK: forward output [batch, out]
 @group(0) @binding(5) var<storage, read> bias: array<f32>;
 @group(0) @binding(6) var<storage, read_write> C: array<f32>;  // Y, dX or dW
-@group(0) @binding(7) var<storage, read_write> C2: array<f32>; // MODE 2: db
 
 const MODE: u32 = 0;
 const HAS_BIAS: bool = false;
@@ -27,7 +26,7 @@ fn grad_out(b: u32, o: u32) -> f32 {
 fn mm_dims(b: u32) -> vec3<u32> {
   if (MODE == 0u) { return vec3<u32>(p.batch, p.nout, p.nin); }
   if (MODE == 1u) { return vec3<u32>(p.batch, p.nin, p.nout); }
-  return vec3<u32>(p.nout, p.nin + select(0u, 1u, HAS_BIAS), p.batch);
+  return vec3<u32>(p.nout, p.nin, p.batch);
 }
 fn mm_readA(b: u32, row: u32, k: u32) -> f32 {
   if (MODE == 0u) { return X[row * p.nin + k]; }
@@ -37,7 +36,6 @@ fn mm_readA(b: u32, row: u32, k: u32) -> f32 {
 fn mm_readB(b: u32, k: u32, col: u32) -> f32 {
   if (MODE == 0u) { return Wt[col * p.nin + k]; }
   if (MODE == 1u) { return Wt[k * p.nin + col]; }
-  if (HAS_BIAS && col == p.nin) { return 1.0; } // the ones column turns the product's last column into db
   return X[k * p.nin + col];
 }
 fn mm_write(b: u32, row: u32, col: u32, v: f32) {
@@ -46,10 +44,6 @@ fn mm_write(b: u32, row: u32, col: u32, v: f32) {
     if (HAS_BIAS) { r += bias[col]; }
     if (RELU) { r = max(r, 0.0); }
     C[row * p.nout + col] = r;
-  } else if (MODE == 1u) {
-    C[row * p.nin + col] = v;
-  } else if (HAS_BIAS && col == p.nin) {
-    C2[row] = v;
   } else {
     C[row * p.nin + col] = v;
   }
@@ -59,16 +53,15 @@ fn mm_reduce(b: u32, row: u32, col: u32, v: f32) -> f32 { return 0.0; }
 fn mm_reduce_out(b: u32, tile_row: u32, tile_col: u32, sum: f32) {}
 
 // @section vec4: mm_readA4 / mm_readB4 for the CPU loop on vec4 views of the same buffers (the
-// op's useVec4(); otherwise MATMUL_SCALAR_HOOKS stands here: the views would be 11 storage buffers).
+// op's pickVec4(); otherwise MATMUL_SCALAR_HOOKS stands here: the views would be 10 storage buffers).
 // The op sets VEC_A / VEC_B only when the leading dimension read is a multiple of 4:
 //   MODE 0: A = X     [batch, in]  along K (VEC_A = 1); B = Wᵀ read from W [out, in] along K (VEC_B = 2)
 //   MODE 1: A = dY'   [batch, out] along K (VEC_A = 1); B = W [out, in] along N (VEC_B = 1)
-//   MODE 2: A = dY'ᵀ  read from dY along M (VEC_A = 2); B = X along N (VEC_B = 1). A full tile's
-//           vec4 never reaches the ones column: col % 4 == 0, nin % 4 == 0 and col + 3 <= nin.
-@group(0) @binding(8) var<storage, read> X4: array<vec4<f32>>;
-@group(0) @binding(9) var<storage, read> Wt4: array<vec4<f32>>;
-@group(0) @binding(10) var<storage, read> G4: array<vec4<f32>>;
-@group(0) @binding(11) var<storage, read> Yf4: array<vec4<f32>>;
+//   MODE 2: A = dY'ᵀ  read from dY along M (VEC_A = 2); B = X along N (VEC_B = 1).
+@group(0) @binding(7) var<storage, read> X4: array<vec4<f32>>;
+@group(0) @binding(8) var<storage, read> Wt4: array<vec4<f32>>;
+@group(0) @binding(9) var<storage, read> G4: array<vec4<f32>>;
+@group(0) @binding(10) var<storage, read> Yf4: array<vec4<f32>>;
 
 fn grad_out4(i: u32) -> vec4<f32> {
   let g = G4[i / 4u];

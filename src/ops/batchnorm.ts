@@ -92,25 +92,35 @@ function finalize(gpu: Gpu, entry: 'stats_final' | 'grad_final', c: number): { k
 }
 /**
  * Element-wise passes run on vec4s when 4 consecutive elements share a channel
- * (S % 4 == 0) or are 4 consecutive channels (S == 1, C % 4 == 0).
+ * (S % 4 == 0) or are 4 consecutive channels (S == 1, C % 4 == 0); otherwise on CPU adapters
+ * an invocation walks a whole plane of S elements with its channel's values loaded once
+ * ('plane'; measured in the quick step's 7 x 7 maps on lavapipe, see batchnorm_lanes.wgsl), and
+ * on GPUs one element per invocation (adjacent invocations, adjacent addresses).
  */
-type Vec = 'scalar' | 'same' | 'channels';
-function vecMode(l: Layout): Vec {
+type Vec = 'scalar' | 'same' | 'channels' | 'plane';
+function vecMode(gpu: Gpu, l: Layout): Vec {
   if (l.s % 4 === 0) return 'same';
   if (l.s === 1 && l.c % 4 === 0) return 'channels';
+  if (l.s > 1 && cpuReduce(gpu)) return 'plane';
   return 'scalar';
+}
+/** The element-wise passes' invocation count and lane parameters for mode `v`. */
+function lanesGrid(x: Tensor, l: Layout, v: Vec): { items: number; p: { total: number; c: number; s: number; per: number } } {
+  if (v === 'plane') return { items: l.n * l.c, p: { total: l.n * l.c, c: l.c, s: 1, per: l.s } };
+  const items = v === 'scalar' ? x.size : x.size / 4;
+  return { items, p: { total: items, c: l.c, s: l.s, per: 1 } };
 }
 // One source per pass, compiled 1 or 4 lanes wide; the vec4 variants keep their names ('...4').
 const LANES = wgslSections('kernels/common/lanes.wgsl', lanesSrc, ['scalar', 'vec4']);
 const elementwiseSpec = (pass: 'apply' | 'backward', code: string, relu: boolean, v: Vec): KernelSpec => ({
-  name: `nn/batchnorm_${pass}${v === 'scalar' ? '' : '4'}`,
+  name: `nn/batchnorm_${pass}${v === 'scalar' ? '' : v === 'plane' ? '_plane' : '4'}`,
   parts: [
-    v === 'scalar' ? LANES.scalar : LANES.vec4,
+    v === 'scalar' || v === 'plane' ? LANES.scalar : LANES.vec4,
     { file: 'kernels/nn/batchnorm_lanes.wgsl', code: bnLanesSrc },
     { file: `kernels/nn/batchnorm_${pass}.wgsl`, code },
     ELEMENTWISE,
   ],
-  consts: { RELU: relu, SAME: v !== 'channels' },
+  consts: { RELU: relu, SAME: v !== 'channels', PLANE: v === 'plane' },
 });
 const applySpec = (relu: boolean, v: Vec): KernelSpec => elementwiseSpec('apply', applySrc, relu, v);
 const backwardSpec = (relu: boolean, v: Vec): KernelSpec => elementwiseSpec('backward', backwardSrc, relu, v);
@@ -199,11 +209,11 @@ function statsFinalize(
 
 function applyNorm(gpu: Gpu, x: Tensor, l: Layout, relu: boolean, stats: Tensor, bn: BatchNormParams): Tensor {
   const y = Tensor.empty(gpu, x.shape);
-  const v = vecMode(l);
-  const items = v === 'scalar' ? x.size : x.size / 4;
+  const v = vecMode(gpu, l);
+  const { items, p } = lanesGrid(x, l, v);
   gpu.dispatchOver(
     gpu.kernel(applySpec(relu, v)),
-    { p: { total: items, c: l.c, s: l.s }, x: x.buffer, stats: stats.buffer, gamma: bn.weight.buffer, beta: bn.bias.buffer, y: y.buffer },
+    { p, x: x.buffer, stats: stats.buffer, gamma: bn.weight.buffer, beta: bn.bias.buffer, y: y.buffer },
     items,
   );
   return y;
@@ -384,11 +394,11 @@ function gradFinalize(gpu: Gpu, l: Layout, part: Tensor, chunks: number, m: numb
 /** Backward pass 3: dx = A g + B (x - mean) + D per channel. */
 function gradApply(gpu: Gpu, x: Tensor, dy: Tensor, mask: GPUBuffer, stats: Tensor, coef: Tensor, l: Layout, relu: boolean): Tensor {
   const dx = Tensor.empty(gpu, x.shape);
-  const v = vecMode(l);
-  const items = v === 'scalar' ? x.size : x.size / 4;
+  const v = vecMode(gpu, l);
+  const { items, p } = lanesGrid(x, l, v);
   gpu.dispatchOver(
     gpu.kernel(backwardSpec(relu, v)),
-    { p: { total: items, c: l.c, s: l.s }, x: x.buffer, dy: dy.buffer, y: mask, stats: stats.buffer, coef: coef.buffer, dx: dx.buffer },
+    { p, x: x.buffer, dy: dy.buffer, y: mask, stats: stats.buffer, coef: coef.buffer, dx: dx.buffer },
     items,
   );
   return dx;

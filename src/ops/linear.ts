@@ -1,14 +1,16 @@
 /**
  * Linear layer (PyTorch layout: weight [out, in], bias [out]) on the shared matmul
- * core: y = x W^T + b (optional fused ReLU); backward dX = dY W, and dW = dY^T X with
- * db fused in as one extra output column (dY^T [X | 1]). The ReLU mask is applied
- * while reading dY, so no masked copy of dY is materialised.
+ * core: y = x W^T + b (optional fused ReLU); backward dX = dY W, dW = dY^T X, and db (column
+ * sums of dY) in a small pass of its own. The ReLU mask is applied while reading dY, so no
+ * masked copy of dY is materialised.
  */
 import linearSrc from '../../kernels/nn/linear.wgsl';
+import biasGradSrc from '../../kernels/nn/linear_bias_grad.wgsl';
 import type { Gpu } from '../gpu/device.js';
 import { wgslSections, type KernelSpec } from '../gpu/kernel.js';
 import type { Tape } from '../tape.js';
 import { Tensor } from '../tensor.js';
+import { ELEMENTWISE } from './grid.js';
 import { MATMUL_CORE, MATMUL_SCALAR_HOOKS, cpuTileRows, matmulCore, matmulGrid, matmulTiles, matmulVec, tileConsts, pickVec4, type RowHints } from './matmul-core.js';
 
 export interface LinearOptions {
@@ -26,14 +28,14 @@ function dispatch(
   gpu: Gpu,
   mode: Mode,
   dims: { batch: number; nin: number; nout: number },
-  b: { X?: Tensor; W?: Tensor; G?: Tensor; Y?: Tensor; bias?: Tensor; C: Tensor; C2?: Tensor },
+  b: { X?: Tensor; W?: Tensor; G?: Tensor; Y?: Tensor; bias?: Tensor; C: Tensor },
   flags: { bias: boolean; relu: boolean; mask: boolean },
 ): void {
   const { nin, nout } = dims;
   const base = matmulTiles(gpu);
   // CPU loop: register-block rows by shape (cpuTileRows): forward reads W along K (B^T), dX reads W
   // row-major, dW reads dY K-major.
-  const [M, N] = mode === 0 ? [dims.batch, dims.nout] : mode === 1 ? [dims.batch, dims.nin] : [dims.nout, dims.nin + (flags.bias ? 1 : 0)];
+  const [M, N] = mode === 0 ? [dims.batch, dims.nout] : mode === 1 ? [dims.batch, dims.nin] : [dims.nout, dims.nin];
   const rows: RowHints = mode === 0 ? { k: nin, transB: true } : mode === 1 ? { k: nout } : { aDir: 2 };
   const tiles = base.MM_CPU ? { ...base, TILE_M: cpuTileRows(M, rows) } : base;
   const spec = (vec: boolean): KernelSpec => ({
@@ -67,7 +69,6 @@ function dispatch(
       Yf: b.Y?.buffer ?? d,
       bias: b.bias?.buffer ?? d,
       C: b.C.buffer,
-      C2: b.C2?.buffer ?? gpu.dummyWritable,
       ...(vec ? { X4: b.X?.buffer ?? d, Wt4: b.W?.buffer ?? d, G4: b.G?.buffer ?? d, Yf4: b.Y?.buffer ?? d } : {}),
     },
     matmulGrid(M, N, 1, tiles),
@@ -101,12 +102,16 @@ export function linearInputGrad(gpu: Gpu, gy: Tensor, W: Tensor, y?: Tensor): Te
   return dx;
 }
 
-/** dW = dY'^T X and (when withBias) db = column sums of dY', in one product. */
+/** dW = dY'^T X and (when withBias) db = column sums of dY'. */
 export function linearWeightGrad(gpu: Gpu, gy: Tensor, x: Tensor, nout: number, withBias: boolean, y?: Tensor): { dW: Tensor; db: Tensor | null } {
   const [batch, nin] = x.shape as [number, number];
   const dW = Tensor.empty(gpu, [nout, nin]);
   const db = withBias ? Tensor.empty(gpu, [nout]) : null;
-  dispatch(gpu, 2, { batch, nin, nout }, { G: gy, X: x, Y: y, C: dW, C2: db ?? undefined }, { bias: withBias, relu: false, mask: !!y });
+  dispatch(gpu, 2, { batch, nin, nout }, { G: gy, X: x, Y: y, C: dW }, { bias: false, relu: false, mask: !!y });
+  if (db) {
+    const k = gpu.kernel({ name: 'nn/linear_bias_grad', parts: [{ file: 'kernels/nn/linear_bias_grad.wgsl', code: biasGradSrc }, ELEMENTWISE], consts: { MASK: !!y } });
+    gpu.dispatchOver(k, { p: { batch, nout }, G: gy.buffer, Yf: y?.buffer ?? gpu.dummy, db: db.buffer }, nout);
+  }
   return { dW, db };
 }
 

@@ -1,7 +1,9 @@
 /** Batched matmul C = op(A) op(B) (+bias, ReLU) on the shared core. */
 import matmulSrc from '../../kernels/common/matmul.wgsl';
+import transposeSrc from '../../kernels/common/transpose.wgsl';
 import type { Gpu } from '../gpu/device.js';
 import { Tensor } from '../tensor.js';
+import { ELEMENTWISE } from './grid.js';
 import { MATMUL_CORE, cpuTilesFor, matmulCore, matmulGrid, matmulTiles, matmulVec, tileConsts, type MatmulTiles } from './matmul-core.js';
 
 export interface MatmulOptions {
@@ -108,4 +110,12 @@ export function matmul(gpu: Gpu, A: Tensor, B: Tensor, o: MatmulOptions = {}): T
     bias: o.bias?.buffer, relu: o.relu, tiles: o.tiles, vec: o.vec,
   });
   return C;
+}
+
+/** [cols, rows] <- the transpose of a row-major [rows, cols] matrix in `src` (for small operands). */
+export function transpose(gpu: Gpu, src: GPUBuffer, rows: number, cols: number): Tensor {
+  const out = Tensor.empty(gpu, [cols, rows]);
+  const k = gpu.kernel({ name: 'common/transpose', parts: [{ file: 'kernels/common/transpose.wgsl', code: transposeSrc }, ELEMENTWISE] });
+  gpu.dispatchOver(k, { p: { rows, cols }, src, dst: out.buffer }, rows * cols);
+  return out;
 }
