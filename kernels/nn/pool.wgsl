@@ -7,6 +7,9 @@
 //
 // Shapes and window are constants: every index division is by a constant and the window
 // loops unroll (runtime divisions and loop bounds cost ~10x on llvmpipe, docs/gpu-notes.md).
+// ROWS (CPU adapters, backward): one invocation per input row instead of per input, which loads
+// the SPAN output rows covering it once (and their argmax) and writes its W inputs from them:
+// on llvmpipe every load is a per-lane loop, so 2-4 loads per input become under 1.
 struct Params { total: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> src: array<f32>;
@@ -15,6 +18,7 @@ struct Params { total: u32 }
 
 const BACKWARD: bool = false;
 const MAX: bool = true;
+const ROWS: bool = false;
 const K: u32 = 2;
 const S: u32 = 2;
 const H: u32 = 4;
@@ -26,7 +30,9 @@ const SPAN: u32 = (K + S - 1u) / S;
 
 fn ew_len() -> u32 { return p.total; }
 fn ew(i: u32) {
-  if (BACKWARD) {
+  if (BACKWARD && ROWS) {
+    backward_row(i);
+  } else if (BACKWARD) {
     backward(i);
   } else {
     forward(i);
@@ -96,5 +102,48 @@ fn backward(i: u32) {
     dst[i] = acc;
   } else {
     dst[i] = acc * (1.0 / f32(K * K));
+  }
+}
+
+// Input row r = (plane, yy) of the backward pass (ROWS): p.total counts rows, not inputs.
+fn backward_row(r: u32) {
+  let plane = r / H;
+  let yy = r - plane * H;
+  let y0 = first_cover(yy);
+  let yend = min(yy / S + 1u, OH);
+  let obase = plane * OH * OW;
+  // The covering output rows' gradients (zero for rows past the last window) and argmax.
+  var g: array<f32, SPAN * OW>;
+  var a: array<u32, SPAN * OW>;
+  for (var jy = 0u; jy < SPAN; jy = jy + 1u) {
+    let oy = y0 + jy;
+    for (var ox = 0u; ox < OW; ox = ox + 1u) {
+      let o = obase + min(oy, OH - 1u) * OW + ox;
+      g[jy * OW + ox] = select(0.0, src[o], oy < yend);
+      if (MAX) {
+        a[jy * OW + ox] = arg[o];
+      }
+    }
+  }
+  for (var xx = 0u; xx < W; xx = xx + 1u) {
+    let x0 = first_cover(xx);
+    let xend = min(xx / S + 1u, OW);
+    var acc = 0.0;
+    for (var jy = 0u; jy < SPAN; jy = jy + 1u) {
+      for (var jx = 0u; jx < SPAN; jx = jx + 1u) {
+        let ox = x0 + jx;
+        let at = jy * OW + min(ox, OW - 1u);
+        var hit = ox < xend;
+        if (MAX) {
+          hit = hit & (a[at] == yy * W + xx);
+        }
+        acc = acc + select(0.0, g[at], hit);
+      }
+    }
+    if (MAX) {
+      dst[plane * H * W + yy * W + xx] = acc;
+    } else {
+      dst[plane * H * W + yy * W + xx] = acc * (1.0 / f32(K * K));
+    }
   }
 }

@@ -12,15 +12,20 @@ import type { Tape } from '../tape.js';
 import { ELEMENTWISE, grid1d } from './grid.js';
 
 /** One kernel family for max and average pooling; the geometry is compiled in (pool.wgsl). */
-const poolSpec = (pass: 'forward' | 'backward', max: boolean, g: PoolGeom): KernelSpec => ({
+const poolSpec = (pass: 'forward' | 'backward', max: boolean, g: PoolGeom, rows: boolean): KernelSpec => ({
   name: `nn/pool_${max ? 'max' : 'avg'}`,
   parts: [{ file: 'kernels/nn/pool.wgsl', code: poolSrc }, ELEMENTWISE],
-  consts: { BACKWARD: pass === 'backward', MAX: max, K: g.k, S: g.s, H: g.h, W: g.w, OH: g.oh, OW: g.ow },
+  consts: { BACKWARD: pass === 'backward', MAX: max, ROWS: rows, K: g.k, S: g.s, H: g.h, W: g.w, OH: g.oh, OW: g.ow },
 });
-/** One pass over `total` elements: src = x, dst = y forward; src = dy, dst = dx backward. */
-function pool(gpu: Gpu, pass: 'forward' | 'backward', max: boolean, g: PoolGeom, total: number, src: Tensor, dst: Tensor, arg?: Tensor): void {
+/**
+ * One pass: src = x, dst = y forward (one invocation per output); src = dy, dst = dx backward
+ * (per input, or on CPU adapters per input row: pool.wgsl's ROWS).
+ */
+function pool(gpu: Gpu, pass: 'forward' | 'backward', max: boolean, g: PoolGeom, src: Tensor, dst: Tensor, arg?: Tensor): void {
+  const rows = pass === 'backward' && gpu.tuning === 'cpu';
+  const total = pass === 'forward' ? g.n * g.c * g.oh * g.ow : rows ? g.n * g.c * g.h : g.n * g.c * g.h * g.w;
   const bindings = { p: { total }, src: src.buffer, dst: dst.buffer, arg: arg?.buffer ?? gpu.dummyWritable };
-  gpu.dispatchOver(gpu.kernel(poolSpec(pass, max, g)), bindings, total);
+  gpu.dispatchOver(gpu.kernel(poolSpec(pass, max, g, rows)), bindings, total);
 }
 const gapSpec = (pass: 'forward' | 'backward', tpr = 1): KernelSpec => ({
   name: 'nn/global_avg_pool',
@@ -54,7 +59,7 @@ export function maxPool2d(tape: Tape | null, x: Tensor, k = 2, s = k): Tensor {
   const g = geom(x, k, s);
   const y = Tensor.empty(gpu, [g.n, g.c, g.oh, g.ow]);
   const arg = Tensor.empty(gpu, y.shape, 'u32');
-  pool(gpu, 'forward', true, g, y.size, x, y, arg);
+  pool(gpu, 'forward', true, g, x, y, arg);
   if (!tape) {
     arg.release();
     return y;
@@ -66,7 +71,7 @@ export function maxPool2d(tape: Tape | null, x: Tensor, k = 2, s = k): Tensor {
     saved: [arg],
     backward: ([gy]) => {
       const dx = Tensor.empty(gpu, x.shape);
-      pool(gpu, 'backward', true, g, x.size, gy!, dx, arg);
+      pool(gpu, 'backward', true, g, gy!, dx, arg);
       return [dx];
     },
   });
@@ -78,14 +83,14 @@ export function avgPool2d(tape: Tape | null, x: Tensor, k: number, s = k): Tenso
   const gpu = x.gpu;
   const g = geom(x, k, s);
   const y = Tensor.empty(gpu, [g.n, g.c, g.oh, g.ow]);
-  pool(gpu, 'forward', false, g, y.size, x, y);
+  pool(gpu, 'forward', false, g, x, y);
   tape?.record({
     op: 'avgpool2d',
     inputs: [x],
     outputs: [y],
     backward: ([gy]) => {
       const dx = Tensor.empty(gpu, x.shape);
-      pool(gpu, 'backward', false, g, x.size, gy!, dx);
+      pool(gpu, 'backward', false, g, gy!, dx);
       return [dx];
     },
   });
