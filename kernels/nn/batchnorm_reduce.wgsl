@@ -7,6 +7,9 @@
 // Two layouts, one entry point each (the stats pass binds placeholders for dy, y, stats):
 //   main     NCHW (channel c's elements are N runs of S = H*W contiguous floats). Grid
 //            [chunks, C]: workgroup (k, c) reduces chunk k of channel c (WG invocations).
+//   main_planes  NCHW on CPU adapters: workgroup (k, c) reduces planes [k*chunk_len, ...) of
+//            channel c (chunk_len counts planes here), each invocation walking whole planes of
+//            S contiguous floats: no per-element (n, s) bookkeeping.
 //   main_1d  [N, C] (S = 1, channel c strided by C). Workgroup TX channels x TY rows, grid
 //            [ceil(C/TX), chunks]: adjacent invocations read adjacent channels (coalesced),
 //            each strides over its chunk's rows, then a channel's TY partials are summed
@@ -82,6 +85,22 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     if (ss >= p.s) {
       ss = ss - p.s;
       nn = nn + 1u;
+    }
+  }
+  write_partials(lid.x, c, k, acc);
+}
+
+@compute @workgroup_size(WG)
+fn main_planes(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let k = wid.x;
+  let c = wid.y;
+  let n1 = min((k + 1u) * p.chunk_len, p.n);
+  let r = reference(c);
+  var acc = vec2<f32>(0.0);
+  for (var nn = k * p.chunk_len + lid.x; nn < n1; nn = nn + WG) {
+    let base = (nn * p.c + c) * p.s;
+    for (var ss = 0u; ss < p.s; ss = ss + 1u) {
+      acc = accumulate(acc, base + ss, r);
     }
   }
   write_partials(lid.x, c, k, acc);
