@@ -2,7 +2,7 @@
  * Collapse diagnostics on the CPU in float64 (the fixed batch is small): per-dimension std
  * of the embeddings, correlation matrix of the first dimensions, and the effective rank of
  * the representation (Roy & Vetterli 2007: exp of the entropy of the normalised singular
- * values, here from the eigenvalues of the R x R covariance by a cyclic Jacobi solver).
+ * values, here from the eigenvalues of the R x R covariance: Householder + implicit QL).
  */
 
 /** Column means of a row-major [n, d] matrix. */
@@ -50,43 +50,101 @@ export function covariance(x: ArrayLike<number>, n: number, d: number): Float64A
   return c;
 }
 
-/** Eigenvalues of a symmetric [n, n] matrix (cyclic Jacobi rotations; the input is not modified). */
-export function symmetricEigenvalues(a: ArrayLike<number>, n: number, maxSweeps = 100): Float64Array {
+/**
+ * Eigenvalues of a symmetric [n, n] matrix (the input is not modified): Householder reduction
+ * to tridiagonal form, then implicit QL with Wilkinson-style shifts (eigenvalues only). About
+ * (4/3) n^3 flops, once: the cyclic Jacobi solver this replaces spent ~2 n^3 per sweep over
+ * many sweeps, 5-10 s a call at R = 576 on a 2-core machine (every epoch's diagnostics).
+ */
+export function symmetricEigenvalues(a: ArrayLike<number>, n: number): Float64Array {
   const A = Float64Array.from(a as ArrayLike<number>);
-  for (let sweep = 0; sweep < maxSweeps; sweep++) {
-    let off = 0;
-    let diag = 0;
-    for (let p = 0; p < n; p++) {
-      diag += A[p * n + p]! ** 2;
-      for (let q = p + 1; q < n; q++) off += A[p * n + q]! ** 2;
+  const d = new Float64Array(n);
+  // e[i] couples d[i] and d[i + 1]; e[n - 1] stays 0.
+  const e = new Float64Array(n);
+  const v = new Float64Array(n);
+  const p = new Float64Array(n);
+  for (let k = 0; k < n - 2; k++) {
+    // Reflect column k below the diagonal, x = A[k+1.., k], onto alpha * unit vector.
+    let norm = 0;
+    for (let i = k + 1; i < n; i++) norm += A[i * n + k]! ** 2;
+    norm = Math.sqrt(norm);
+    const x0 = A[(k + 1) * n + k]!;
+    const alpha = x0 > 0 ? -norm : norm;
+    e[k] = alpha;
+    if (norm === 0) continue;
+    let vnorm = 0;
+    for (let i = k + 1; i < n; i++) {
+      v[i] = A[i * n + k]! - (i === k + 1 ? alpha : 0);
+      vnorm += v[i]! ** 2;
     }
-    if (off <= 1e-30 * Math.max(diag, 1e-300)) break;
-    for (let p = 0; p < n - 1; p++) {
-      for (let q = p + 1; q < n; q++) {
-        const apq = A[p * n + q]!;
-        if (Math.abs(apq) < 1e-300) continue;
-        const app = A[p * n + p]!;
-        const aqq = A[q * n + q]!;
-        const theta = (aqq - app) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let k = 0; k < n; k++) {
-          const akp = A[k * n + p]!;
-          const akq = A[k * n + q]!;
-          A[k * n + p] = c * akp - s * akq;
-          A[k * n + q] = s * akp + c * akq;
-        }
-        for (let k = 0; k < n; k++) {
-          const apk = A[p * n + k]!;
-          const aqk = A[q * n + k]!;
-          A[p * n + k] = c * apk - s * aqk;
-          A[q * n + k] = s * apk + c * aqk;
-        }
-      }
+    if (vnorm === 0) continue;
+    const inv = 1 / Math.sqrt(vnorm);
+    for (let i = k + 1; i < n; i++) v[i]! *= inv;
+    // Trailing block B <- H B H = B - 2 (v q^T + q v^T), p = B v, q = p - (v^T p) v.
+    let vp = 0;
+    for (let i = k + 1; i < n; i++) {
+      let s = 0;
+      for (let j = k + 1; j < n; j++) s += A[i * n + j]! * v[j]!;
+      p[i] = s;
+      vp += v[i]! * s;
+    }
+    for (let i = k + 1; i < n; i++) p[i] = p[i]! - vp * v[i]!;
+    for (let i = k + 1; i < n; i++) {
+      const vi = 2 * v[i]!;
+      const qi = 2 * p[i]!;
+      for (let j = k + 1; j < n; j++) A[i * n + j] = A[i * n + j]! - vi * p[j]! - qi * v[j]!;
     }
   }
-  return Float64Array.from({ length: n }, (_, i) => A[i * n + i]!);
+  for (let i = 0; i < n; i++) d[i] = A[i * n + i]!;
+  if (n >= 2) e[n - 2] = A[(n - 1) * n + n - 2]!;
+  e[n - 1] = 0;
+  // Implicit QL on the tridiagonal matrix (d, e). An off-diagonal below eps of the matrix's
+  // scale also splits it: a rank-deficient covariance has clusters of eigenvalues near 0, where
+  // the relative test alone never deflates.
+  let scale = 0;
+  for (let i = 0; i < n; i++) scale = Math.max(scale, Math.abs(d[i]!) + Math.abs(e[i]!));
+  const floor = Number.EPSILON * scale;
+  for (let l = 0; l < n; l++) {
+    for (let iter = 0; ; iter++) {
+      let m = l;
+      for (; m < n - 1; m++) {
+        const dd = Math.abs(d[m]!) + Math.abs(d[m + 1]!);
+        if (Math.abs(e[m]!) <= Number.EPSILON * dd || Math.abs(e[m]!) <= floor) break;
+      }
+      if (m === l) break;
+      if (iter === 100) throw new Error('symmetricEigenvalues: no convergence');
+      let g = (d[l + 1]! - d[l]!) / (2 * e[l]!);
+      let r = Math.hypot(g, 1);
+      g = d[m]! - d[l]! + e[l]! / (g + (g >= 0 ? r : -r));
+      let s = 1;
+      let c = 1;
+      let shift = 0;
+      let i = m - 1;
+      for (; i >= l; i--) {
+        const f = s * e[i]!;
+        const b = c * e[i]!;
+        r = Math.hypot(f, g);
+        e[i + 1] = r;
+        if (r === 0) {
+          d[i + 1] = d[i + 1]! - shift;
+          e[m] = 0;
+          break;
+        }
+        s = f / r;
+        c = g / r;
+        g = d[i + 1]! - shift;
+        r = (d[i]! - g) * s + 2 * c * b;
+        shift = s * r;
+        d[i + 1] = g + shift;
+        g = c * r - b;
+      }
+      if (r === 0 && i >= l) continue;
+      d[l] = d[l]! - shift;
+      e[l] = g;
+      e[m] = 0;
+    }
+  }
+  return d;
 }
 
 /**

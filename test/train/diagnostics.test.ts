@@ -1,11 +1,11 @@
-/** CPU pieces of the training job: diagnostics (Jacobi eigenvalues, effective rank), progress lines. */
+/** CPU pieces of the training job: diagnostics (symmetric eigenvalues, effective rank), progress lines. */
 import { describe, expect, it } from 'vitest';
 import { columnStd, correlationMatrix, diagnose, effectiveRank, symmetricEigenvalues } from '../../src/train/diagnostics.js';
 import { Progress, formatDuration } from '../../src/train/progress.js';
 import { randn } from '../helpers/gpu.js';
 
 describe('diagnostics', () => {
-  it('Jacobi eigenvalues of a known symmetric matrix', () => {
+  it('eigenvalues of a known symmetric matrix', () => {
     // [[2,1,0],[1,2,0],[0,0,5]]: eigenvalues 1, 3, 5.
     const ev = Array.from(symmetricEigenvalues([2, 1, 0, 1, 2, 0, 0, 0, 5], 3)).sort((a, b) => a - b);
     expect(ev[0]).toBeCloseTo(1, 12);
@@ -19,6 +19,26 @@ describe('diagnostics', () => {
     const trace = Array.from({ length: n }, (_, i) => a[i * n + i]!).reduce((x, y) => x + y, 0);
     expect(e.reduce((x, y) => x + y, 0)).toBeCloseTo(trace, 9);
     expect(e.reduce((x, y) => x + y * y, 0)).toBeCloseTo(a.reduce((x, y) => x + y * y, 0), 9);
+  });
+
+  it('eigenvalues of Q diag(l) Q^T with clustered and repeated zero eigenvalues (a rank-deficient covariance)', () => {
+    // Q: a product of 3 random Householder reflections (orthogonal); l: 40 zeros, a cluster near 1, spread values.
+    const n = 120;
+    const lambda = Array.from({ length: n }, (_, i) => (i < 40 ? 0 : i < 60 ? 1 + i * 1e-9 : 0.01 * i * i));
+    const a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) a[i * n + i] = lambda[i]!;
+    for (let h = 0; h < 3; h++) {
+      const v = Float64Array.from(randn(n, 20 + h));
+      const nv = Math.sqrt(v.reduce((x, y) => x + y * y, 0));
+      v.forEach((x, i) => (v[i] = x / nv));
+      // A <- H A H, H = I - 2 v v^T
+      const av = Array.from({ length: n }, (_, i) => v.reduce((s, x, j) => s + a[i * n + j]! * x, 0));
+      const vav = av.reduce((s, x, i) => s + x * v[i]!, 0);
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) a[i * n + j] = a[i * n + j]! - 2 * v[i]! * av[j]! - 2 * av[i]! * v[j]! + 4 * vav * v[i]! * v[j]!;
+    }
+    const e = Array.from(symmetricEigenvalues(a, n)).sort((x, y) => x - y);
+    const want = [...lambda].sort((x, y) => x - y);
+    e.forEach((x, i) => expect(Math.abs(x - want[i]!)).toBeLessThan(1e-11 * want[n - 1]!));
   });
 
   it('effective rank: d for isotropic data, 1 for rank-one data', () => {
