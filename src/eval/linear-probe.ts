@@ -112,7 +112,10 @@ export async function linearProbe(
   const kStats = gpu.kernel(spec('probe_colstats', colstatsSrc));
   const kGather = gpu.kernel(spec('probe_gather', gatherSrc));
   const kForward = gpu.kernel(spec('probe_forward', forwardSrc, { C: classes }));
-  const kGrad = gpu.kernel(spec('probe_grad', gradSrc, { C: classes }));
+  // 4 feature columns x all classes per invocation where rows are vec4-aligned, on CPU adapters
+  // (probe_grad.wgsl: main4); one (column, class) per invocation otherwise.
+  const grad4 = R % 4 === 0 && gpu.tuning === 'cpu';
+  const kGrad = gpu.kernel({ ...spec('probe_grad', gradSrc, { C: classes }), entryPoint: grad4 ? 'main4' : 'main' });
   const kPredict = gpu.kernel(spec('probe_predict', predictSrc, { C: classes }));
 
   const P = (R + 1) * classes;
@@ -169,7 +172,8 @@ export async function linearProbe(
           { p: { bsz, r: R, off, loss_off: e * N + off, inv_b: 1 / bsz }, xb: xb.buffer, w: w.buffer, idx: idx.buffer, labels: labels.buffer, gz: gz.buffer, loss: loss.buffer },
           [bsz, 1],
         );
-        gpu.dispatchOver(kGrad, { p: { bsz, r: R, wd }, xb: xb.buffer, gz: gz.buffer, w: w.buffer, g: grad.buffer }, [R + 1, classes]);
+        if (grad4) gpu.dispatchOver(kGrad, { p: { bsz, r: R, wd }, xb4: xb.buffer, gz: gz.buffer, w: w.buffer, g: grad.buffer }, [R / 4 + 1, 1]);
+        else gpu.dispatchOver(kGrad, { p: { bsz, r: R, wd }, xb: xb.buffer, gz: gz.buffer, w: w.buffer, g: grad.buffer }, [R + 1, classes]);
         optim.step(lr);
       }
       gpu.flush();
