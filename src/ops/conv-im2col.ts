@@ -21,7 +21,7 @@ import { Tensor } from '../tensor.js';
 import type { ConvGeometry } from './conv.js';
 import { grid1d } from './grid.js';
 import { gemm, transpose } from './matmul.js';
-import { cpuTileRows, cpuTilesFor, matmulTiles } from './matmul-core.js';
+import { cpuSubgroups, cpuTileRows, cpuTilesFor, matmulTiles } from './matmul-core.js';
 
 const INDEX: WgslPart = { file: 'kernels/common/index.wgsl', code: indexSrc };
 /** Default cap on one scratch matrix (floats): 32 MiB, well under lavapipe's 128 MiB binding. */
@@ -191,10 +191,11 @@ export function conv2dBackwardIm2col(
           A: w.buffer, B: gy.buffer, C: dcols.buffer, M: ck, N: ohw, K: g.cout, batch: c.ni, transA: true,
           lda: ck, ldb: ohw, ldc: c.ldc, offB: c.n0 * g.cout * ohw, batchStrideB: g.cout * ohw, batchStrideC: ohw, tiles: tiles.MM_CPU ? cpuTilesFor(ohw) : tiles,
         });
-      } else if (tiles.MM_CPU) {
+      } else if (tiles.MM_CPU && cpuSubgroups(gpu)) {
         // W^T row-major (a [ck, cout] copy, ~0.1 ms): the CPU loop reads A along K with vec4s and
         // taller register blocks instead of K-major at 16 rows (conv2's 216 x 4736 x 64 on
-        // lavapipe, min of 25: 12.4 -> 8.7-9.6 ms).
+        // lavapipe, min of 25: 12.4 -> 8.7-9.6 ms). Only with subgroup broadcasts: without them
+        // a taller block is many unrolled loads, which LLVM compiles for minutes.
         wt ??= transpose(gpu, w.buffer, g.cout, ck);
         gemm(gpu, { A: wt.buffer, B: dyt.buffer, C: dcols.buffer, M: ck, N: c.ldc, K: g.cout, lda: g.cout, ldb: c.ldc, ldc: c.ldc, tiles: { ...tiles, TILE_M: cpuTileRows(ck, { k: g.cout }) } });
       } else {

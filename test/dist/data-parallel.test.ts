@@ -38,7 +38,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 240_000): Promise<{ code: number | null; stderr: string; stdout: string; ms: number }> {
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 480_000): Promise<{ code: number | null; stderr: string; stdout: string; ms: number }> {
   return new Promise((res) => {
     const t = Date.now();
     const p = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env } });
@@ -137,7 +137,7 @@ describe.skipIf(!HAVE_MPI)('2 ranks under mpirun', () => {
       const n = t.data.length;
       expect(Math.sqrt(num / n), name).toBeLessThan(1e-4 * Math.sqrt(den / n) + 1e-5);
     }
-  }, 300_000);
+  }, 540_000); // a hang guard: each rank compiles its kernels, slowly when the shader cache is cold
 
   it('killing one rank ends the job within seconds, with one line and the last checkpoint intact; --resume continues it', async () => {
     const out = join(tmp, 'killed');

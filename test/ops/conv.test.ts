@@ -5,6 +5,7 @@ import { Tensor } from '../../src/tensor.js';
 import { Tape } from '../../src/tape.js';
 import { conv2d, conv2dForward, conv2dInputGrad, conv2dWeightGrad } from '../../src/ops/conv.js';
 import { convBackwardRef, convForwardRef, outSize, type ConvShape } from '../ref/conv.js';
+import { cpuSubgroups } from '../../src/ops/matmul-core.js';
 
 const TOL = 1e-4;
 
@@ -153,8 +154,8 @@ describe('conv2d im2col path: the forward columns kept for the weight gradient',
       // (input grad, 27 GEMM rows: no transpose), then 1 reduce
       expect(gpu.dispatchCount - direct0).toBe(6 * chunks + 1);
       // taped, per chunk: dyt, im2col only where the columns were not kept, 2 GEMMs, bias sums, col2im;
-      // once: the reduce and, with CPU tiles, W transposed for the input-gradient GEMM
-      expect(taped).toBe((chunkFloats ? 6 : 5) * chunks + 1 + (gpu.tuning === 'cpu' ? 1 : 0));
+      // once: the reduce and, with CPU tiles and subgroups, W transposed for the input-gradient GEMM
+      expect(taped).toBe((chunkFloats ? 6 : 5) * chunks + 1 + (cpuSubgroups(gpu) ? 1 : 0));
       tape.dispose();
     });
   }
