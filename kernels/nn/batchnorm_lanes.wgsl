@@ -2,8 +2,8 @@
 // over [N, C, S], LANES consecutive elements per invocation (vf and LANES from a section of
 // common/lanes.wgsl; entry point: elementwise.wgsl). SAME: the lanes share a channel
 // (S % LANES == 0); otherwise S == 1 and C % 4 == 0, so the 4 lanes are channels c..c+3.
-// PLANE (CPU adapters, S % 4 != 0, scalar lanes): invocation i owns the whole plane i of `per`
-// elements (the op passes s = 1, so lanes(i) is plane i's channel), loading its channel's values
+// PLANE (CPU adapters; scalar lanes when S % 4 != 0, vec4 lanes otherwise): invocation i owns the whole plane i of `per`
+// elements or vec4s (the op passes s = 1; lanes(i) is plane i's channel), loading its channel's values
 // once instead of per element: on llvmpipe every load is a per-lane loop, and the 4 channel loads
 // and the index division per element cost more than the element itself.
 // The pass defines chan(c): its 4 per-channel values (q0..q3) for channel c, and bn_elem(e, q).
@@ -19,6 +19,10 @@ fn ew_len() -> u32 { return p.total; }
 
 // chan()'s values for the lanes of invocation i.
 fn lanes(i: u32) -> Lanes {
+  if (PLANE) {
+    let q = chan(i % p.c);
+    return Lanes(vf(q.x), vf(q.y), vf(q.z), vf(q.w));
+  }
   if (SAME) {
     let q = chan((i * LANES / p.s) % p.c);
     return Lanes(vf(q.x), vf(q.y), vf(q.z), vf(q.w));

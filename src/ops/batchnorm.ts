@@ -95,35 +95,37 @@ function finalize(gpu: Gpu, entry: 'stats_final' | 'grad_final', c: number): { k
 }
 /**
  * Element-wise passes run on vec4s when 4 consecutive elements share a channel
- * (S % 4 == 0) or are 4 consecutive channels (S == 1, C % 4 == 0); otherwise on CPU adapters
- * an invocation walks a whole plane of S elements with its channel's values loaded once
- * ('plane'; measured in the quick step's 7 x 7 maps on lavapipe, see batchnorm_lanes.wgsl), and
- * on GPUs one element per invocation (adjacent invocations, adjacent addresses).
+ * (S % 4 == 0) or are 4 consecutive channels (S == 1, C % 4 == 0); otherwise on GPUs one
+ * element per invocation (adjacent invocations, adjacent addresses). On CPU adapters an
+ * invocation walks a whole plane with its channel's values loaded once, in vec4s ('plane4')
+ * or elements ('plane'): measured on lavapipe (batchnorm_lanes.wgsl), BN+ReLU forward and
+ * backward of the quick step's 7 x 7 maps 6.5-8.7 -> 1.2-3.8 ms, of its [96, 24, 14, 14] map
+ * 5.2 -> 3.0 ms (min of 30; the same dx bit for bit).
  */
-type Vec = 'scalar' | 'same' | 'channels' | 'plane';
+type Vec = 'scalar' | 'same' | 'channels' | 'plane' | 'plane4';
 function vecMode(gpu: Gpu, l: Layout): Vec {
-  if (l.s % 4 === 0) return 'same';
+  if (l.s % 4 === 0) return cpuReduce(gpu) ? 'plane4' : 'same';
   if (l.s === 1 && l.c % 4 === 0) return 'channels';
   if (l.s > 1 && cpuReduce(gpu)) return 'plane';
   return 'scalar';
 }
 /** The element-wise passes' invocation count and lane parameters for mode `v`. */
 function lanesGrid(x: Tensor, l: Layout, v: Vec): { items: number; p: { total: number; c: number; s: number; per: number } } {
-  if (v === 'plane') return { items: l.n * l.c, p: { total: l.n * l.c, c: l.c, s: 1, per: l.s } };
+  if (v === 'plane' || v === 'plane4') return { items: l.n * l.c, p: { total: l.n * l.c, c: l.c, s: 1, per: v === 'plane' ? l.s : l.s / 4 } };
   const items = v === 'scalar' ? x.size : x.size / 4;
   return { items, p: { total: items, c: l.c, s: l.s, per: 1 } };
 }
 // One source per pass, compiled 1 or 4 lanes wide; the vec4 variants keep their names ('...4').
 const LANES = wgslSections('kernels/common/lanes.wgsl', lanesSrc, ['scalar', 'vec4']);
 const elementwiseSpec = (pass: 'apply' | 'backward', code: string, relu: boolean, v: Vec): KernelSpec => ({
-  name: `nn/batchnorm_${pass}${v === 'scalar' ? '' : v === 'plane' ? '_plane' : '4'}`,
+  name: `nn/batchnorm_${pass}${v === 'scalar' ? '' : v === 'plane' ? '_plane' : v === 'plane4' ? '_plane4' : '4'}`,
   parts: [
     v === 'scalar' || v === 'plane' ? LANES.scalar : LANES.vec4,
     { file: 'kernels/nn/batchnorm_lanes.wgsl', code: bnLanesSrc },
     { file: `kernels/nn/batchnorm_${pass}.wgsl`, code },
     ELEMENTWISE,
   ],
-  consts: { RELU: relu, SAME: v !== 'channels', PLANE: v === 'plane' },
+  consts: { RELU: relu, SAME: v !== 'channels', PLANE: v === 'plane' || v === 'plane4' },
 });
 const applySpec = (relu: boolean, v: Vec): KernelSpec => elementwiseSpec('apply', applySrc, relu, v);
 const backwardSpec = (relu: boolean, v: Vec): KernelSpec => elementwiseSpec('backward', backwardSrc, relu, v);
