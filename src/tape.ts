@@ -7,6 +7,7 @@
 import type { Gpu } from './gpu/device.js';
 import { Tensor } from './tensor.js';
 import { axpy } from './ops/elementwise.js';
+import { withdrawChannelMajor } from './ops/channel-major.js';
 
 export interface TapeRecord {
   op: string;
@@ -21,6 +22,7 @@ export interface TapeRecord {
 export class Tape {
   private records: TapeRecord[] = [];
   private params = new Set<Tensor>();
+  private read = new Set<Tensor>();
 
   constructor(readonly gpu: Gpu) {}
 
@@ -30,6 +32,11 @@ export class Tape {
   }
 
   record(r: TapeRecord): void {
+    // A tensor read by two records gets its gradient summed from both: only in its own layout.
+    for (const t of r.inputs) {
+      if (this.read.has(t)) withdrawChannelMajor(t);
+      this.read.add(t);
+    }
     this.records.push(r);
   }
 
@@ -67,6 +74,7 @@ export class Tape {
         ownedGrads.add(g);
         return;
       }
+      if (prev.size !== g.size) throw new Error(`tape: gradients of one tensor in different layouts ([${prev.shape}], [${g.shape}])`);
       // Accumulate into a gradient we own; copy-on-write one we do not.
       let acc = prev;
       if (!ownedGrads.has(prev)) {
@@ -128,5 +136,6 @@ export class Tape {
       for (const t of [...rec.outputs, ...(rec.saved ?? [])]) if (!spare.has(t)) t.release();
     }
     this.records = [];
+    this.read.clear();
   }
 }

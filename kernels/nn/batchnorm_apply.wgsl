@@ -10,7 +10,7 @@ const RELU: bool = false;
 
 fn chan(c: u32) -> vec4<f32> { return vec4<f32>(stats[c], stats[p.c + c], gamma[c], beta[c]); }
 
-fn bn_elem(i: u32, q: Lanes) {
+fn bn_elem(i: u32, o: u32, q: Lanes) {
   var v: vf;
   // Each width keeps the rounding it has always had: vec4s scale by (invstd * gamma) at once.
   if (LANES == 1u) {
@@ -21,5 +21,6 @@ fn bn_elem(i: u32, q: Lanes) {
   if (RELU) {
     v = max(v, vf(0.0));
   }
-  y[i] = v;
+  y[o] = v;
 }
+fn bn_zero(o: u32) { y[o] = vf(0.0); }

@@ -12,10 +12,11 @@ const RELU: bool = false;
 
 fn chan(c: u32) -> vec4<f32> { return vec4<f32>(stats[c], coef[c], coef[p.c + c], coef[2u * p.c + c]); }
 
-fn bn_elem(i: u32, q: Lanes) {
+fn bn_elem(i: u32, o: u32, q: Lanes) {
   var g = dy[i];
   if (RELU) {
     g = select(vf(0.0), g, y[i] > vf(0.0));
   }
-  dx[i] = q.q1 * g + q.q2 * (x[i] - q.q0) + q.q3;
+  dx[o] = q.q1 * g + q.q2 * (x[i] - q.q0) + q.q3;
 }
+fn bn_zero(o: u32) { dx[o] = vf(0.0); }

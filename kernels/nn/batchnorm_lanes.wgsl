@@ -6,12 +6,18 @@
 // elements or vec4s (the op passes s = 1; lanes(i) is plane i's channel), loading its channel's values
 // once instead of per element: on llvmpipe every load is a per-lane loop, and the 4 channel loads
 // and the index division per element cost more than the element itself.
-// The pass defines chan(c): its 4 per-channel values (q0..q3) for channel c, and bn_elem(e, q).
-struct Params { total: u32, c: u32, s: u32, per: u32 }
+// CHANNEL_MAJOR (with PLANE): the output is written [C, ldo] instead of like the input, plane
+// (n, c) at c * ldo + n * per, and the last image's invocation of each channel zeroes the columns
+// past N * per: the layout the im2col conv's backward reads dY in (src/ops/channel-major.ts), so
+// the batch norm's input gradient needs no transpose there.
+// The pass defines chan(c): its 4 per-channel values (q0..q3) for channel c, bn_elem(e, o, q)
+// (element e in, o out) and bn_zero(o).
+struct Params { total: u32, c: u32, s: u32, per: u32, ldo: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 
 const SAME: bool = true;
 const PLANE: bool = false;
+const CHANNEL_MAJOR: bool = false;
 
 struct Lanes { q0: vf, q1: vf, q2: vf, q3: vf }
 
@@ -39,10 +45,19 @@ fn lanes(i: u32) -> Lanes {
 fn ew(i: u32) {
   let q = lanes(i);
   if (PLANE) {
+    var o = i * p.per;
+    if (CHANNEL_MAJOR) {
+      let c = i % p.c;
+      let n = i / p.c;
+      o = c * p.ldo + n * p.per;
+      if (n + 1u == p.total / p.c) {
+        for (var k = o + p.per; k < (c + 1u) * p.ldo; k++) { bn_zero(k); }
+      }
+    }
     for (var j = 0u; j < p.per; j++) {
-      bn_elem(i * p.per + j, q);
+      bn_elem(i * p.per + j, o + j, q);
     }
   } else {
-    bn_elem(i, q);
+    bn_elem(i, i, q);
   }
 }

@@ -23,6 +23,7 @@ import type { Gpu } from '../gpu/device.js';
 import { wgslSections, workgroupsFor, type Kernel, type KernelSpec } from '../gpu/kernel.js';
 import { Tensor } from '../tensor.js';
 import type { Tape } from '../tape.js';
+import { channelMajorWanted, markChannelMajor } from './channel-major.js';
 import { ELEMENTWISE } from './grid.js';
 
 export interface BatchNormParams {
@@ -110,14 +111,17 @@ function vecMode(gpu: Gpu, l: Layout): Vec {
   return 'scalar';
 }
 /** The element-wise passes' invocation count and lane parameters for mode `v`. */
-function lanesGrid(x: Tensor, l: Layout, v: Vec): { items: number; p: { total: number; c: number; s: number; per: number } } {
-  if (v === 'plane' || v === 'plane4') return { items: l.n * l.c, p: { total: l.n * l.c, c: l.c, s: 1, per: v === 'plane' ? l.s : l.s / 4 } };
+function lanesGrid(x: Tensor, l: Layout, v: Vec, ldo = 0): { items: number; p: { total: number; c: number; s: number; per: number; ldo: number } } {
+  if (v === 'plane' || v === 'plane4') {
+    const w = v === 'plane' ? 1 : 4;
+    return { items: l.n * l.c, p: { total: l.n * l.c, c: l.c, s: 1, per: l.s / w, ldo: ldo / w } };
+  }
   const items = v === 'scalar' ? x.size : x.size / 4;
-  return { items, p: { total: items, c: l.c, s: l.s, per: 1 } };
+  return { items, p: { total: items, c: l.c, s: l.s, per: 1, ldo: 0 } };
 }
 // One source per pass, compiled 1 or 4 lanes wide; the vec4 variants keep their names ('...4').
 const LANES = wgslSections('kernels/common/lanes.wgsl', lanesSrc, ['scalar', 'vec4']);
-const elementwiseSpec = (pass: 'apply' | 'backward', code: string, relu: boolean, v: Vec): KernelSpec => ({
+const elementwiseSpec = (pass: 'apply' | 'backward', code: string, relu: boolean, v: Vec, channelMajor = false): KernelSpec => ({
   name: `nn/batchnorm_${pass}${v === 'scalar' ? '' : v === 'plane' ? '_plane' : v === 'plane4' ? '_plane4' : '4'}`,
   parts: [
     v === 'scalar' || v === 'plane' ? LANES.scalar : LANES.vec4,
@@ -125,10 +129,10 @@ const elementwiseSpec = (pass: 'apply' | 'backward', code: string, relu: boolean
     { file: `kernels/nn/batchnorm_${pass}.wgsl`, code },
     ELEMENTWISE,
   ],
-  consts: { RELU: relu, SAME: v !== 'channels', PLANE: v === 'plane' || v === 'plane4' },
+  consts: { RELU: relu, SAME: v !== 'channels', PLANE: v === 'plane' || v === 'plane4', CHANNEL_MAJOR: channelMajor },
 });
 const applySpec = (relu: boolean, v: Vec): KernelSpec => elementwiseSpec('apply', applySrc, relu, v);
-const backwardSpec = (relu: boolean, v: Vec): KernelSpec => elementwiseSpec('backward', backwardSrc, relu, v);
+const backwardSpec = (relu: boolean, v: Vec, channelMajor: boolean): KernelSpec => elementwiseSpec('backward', backwardSrc, relu, v, channelMajor);
 
 interface Layout {
   n: number;
@@ -397,13 +401,19 @@ function gradFinalize(gpu: Gpu, l: Layout, part: Tensor, chunks: number, m: numb
   );
 }
 
-/** Backward pass 3: dx = A g + B (x - mean) + D per channel. */
+/**
+ * Backward pass 3: dx = A g + B (x - mean) + D per channel; written [C, ldc] when x's producer
+ * asks for that layout and the pass walks planes (channel-major.ts).
+ */
 function gradApply(gpu: Gpu, x: Tensor, dy: Tensor, mask: GPUBuffer, stats: Tensor, coef: Tensor, l: Layout, relu: boolean): Tensor {
-  const dx = Tensor.empty(gpu, x.shape);
   const v = vecMode(gpu, l);
-  const { items, p } = lanesGrid(x, l, v);
+  const want = channelMajorWanted(x);
+  const cm = want && (v === 'plane' || v === 'plane4') && want.channels === l.c && want.ncols === l.m && want.ldc % 4 === 0 ? want : undefined;
+  const dx = Tensor.empty(gpu, cm ? [l.c, cm.ldc] : x.shape);
+  if (cm) markChannelMajor(dx, cm);
+  const { items, p } = lanesGrid(x, l, v, cm?.ldc ?? 0);
   gpu.dispatchOver(
-    gpu.kernel(backwardSpec(relu, v)),
+    gpu.kernel(backwardSpec(relu, v, !!cm)),
     { p, x: x.buffer, dy: dy.buffer, y: mask, stats: stats.buffer, coef: coef.buffer, dx: dx.buffer },
     items,
   );

@@ -19,6 +19,7 @@ import type { Gpu } from '../gpu/device.js';
 import type { WgslPart } from '../gpu/kernel.js';
 import { Tensor } from '../tensor.js';
 import type { ConvGeometry } from './conv.js';
+import { channelMajorOf, type ChannelMajor } from './channel-major.js';
 import { grid1d } from './grid.js';
 import { gemm, transpose } from './matmul.js';
 import { cpuSubgroups, cpuTileRows, cpuTilesFor, matmulTiles } from './matmul-core.js';
@@ -118,21 +119,20 @@ export function conv2dForwardIm2col(
   return y;
 }
 
-/** Both conv gradients in one pass over image chunks (dY is transposed once per chunk). */
-export function conv2dBackwardIm2col(
-  gpu: Gpu,
-  gy: Tensor,
-  x: Tensor | null,
-  w: Tensor | null,
-  g: ConvGeometry,
-  want: { dx: boolean; dW: boolean; bias: boolean },
-  o: Im2colOptions & { splits?: number; saved?: SavedCols } = {},
-): { dx: Tensor | null; dW: Tensor | null; db: Tensor | null } {
+/** What the backward pass computes. */
+export interface ConvWant {
+  dx: boolean;
+  dW: boolean;
+  bias: boolean;
+}
+
+/**
+ * The backward pass's image chunks, each with its K-splits of the weight gradient and its dY
+ * row length ldc (the forward's output asks for that layout: channel-major.ts).
+ */
+export function backwardChunks(gpu: Gpu, g: ConvGeometry, want: ConvWant, o: { chunkFloats?: number; splits?: number } = {}): (Chunk & { splits: number })[] {
   const tiles = matmulTiles(gpu);
   const ck = g.cin * g.kh * g.kw;
-  // Partial slices are [cout, ck (+1: db)]; the GEMM writes the ck dW columns, a row sum of
-  // dyt the db column (a ones row in cols would cost the GEMM a mostly empty extra tile).
-  const ncolsW = ck + (want.bias ? 1 : 0);
   const wtiles = tiles.MM_CPU ? cpuTilesFor(ck, g.cout, { transB: true }) : tiles;
   // K-splits of the weight gradient per chunk: enough workgroups to occupy the adapter.
   const wTiles = Math.ceil(g.cout / wtiles.TILE_M) * Math.ceil(ck / wtiles.TILE_N);
@@ -144,16 +144,50 @@ export function conv2dBackwardIm2col(
     const s = Math.max(1, o.splits ?? Math.min(Math.ceil(16 / wTiles), Math.floor(c.ncols / 256)));
     return 2 ** Math.floor(Math.log2(s));
   };
-  const shaped = parts.map((c) => {
+  return parts.map((c) => {
     const s = splitsFor(c);
     return { ...c, splits: s, ldc: roundUp(c.ncols, Math.max(tiles.TILE_N, 4 * s)) };
   });
+}
+
+/**
+ * The dY layout the backward pass would read without a transpose ([cout, ldc], channel-major.ts):
+ * one chunk, and dY transposed at all (not the 1-channel input-gradient-only case).
+ */
+export function backwardDyLayout(gpu: Gpu, g: ConvGeometry, want: ConvWant, o: { chunkFloats?: number; splits?: number } = {}): ChannelMajor | undefined {
+  const shaped = backwardChunks(gpu, g, want, o);
+  if (shaped.length !== 1 || dyDirect(g, want)) return undefined;
+  return { channels: g.cout, ncols: shaped[0]!.ncols, ldc: shaped[0]!.ldc };
+}
+
+// The input gradient alone with few GEMM rows (cin*kh*kw < 64, e.g. a 1-channel first layer):
+// the dY transpose would cost more than the GEMM, so the GEMM reads dY per image instead
+// (batch = image, N = oh*ow, at the price of a partly empty last column tile per image).
+const dyDirect = (g: ConvGeometry, want: ConvWant) => !want.dW && g.cin * g.kh * g.kw < 64;
+
+/** Both conv gradients in one pass over image chunks (dY is transposed once per chunk). */
+export function conv2dBackwardIm2col(
+  gpu: Gpu,
+  gy: Tensor,
+  x: Tensor | null,
+  w: Tensor | null,
+  g: ConvGeometry,
+  want: ConvWant,
+  o: Im2colOptions & { splits?: number; saved?: SavedCols } = {},
+): { dx: Tensor | null; dW: Tensor | null; db: Tensor | null } {
+  const tiles = matmulTiles(gpu);
+  const ck = g.cin * g.kh * g.kw;
+  // Partial slices are [cout, ck (+1: db)]; the GEMM writes the ck dW columns, a row sum of
+  // dyt the db column (a ones row in cols would cost the GEMM a mostly empty extra tile).
+  const ncolsW = ck + (want.bias ? 1 : 0);
+  const wtiles = tiles.MM_CPU ? cpuTilesFor(ck, g.cout, { transB: true }) : tiles;
+  const shaped = backwardChunks(gpu, g, want, o);
   const maxLdc = Math.max(...shaped.map((c) => c.ldc));
-  // The input gradient alone with few GEMM rows (cin*kh*kw < 64, e.g. a 1-channel first layer):
-  // the dY transpose would cost more than the GEMM, so the GEMM reads dY per image instead
-  // (batch = image, N = oh*ow, at the price of a partly empty last column tile per image).
-  const dyDirect = !want.dW && ck < 64;
-  const dyt = Tensor.empty(gpu, [dyDirect ? 1 : g.cout * maxLdc]);
+  const direct = dyDirect(g, want);
+  // dY already [cout, ldc] (the batch norm after the forward wrote it so: channel-major.ts).
+  const cm = channelMajorOf(gy);
+  const given = cm && shaped.length === 1 && !direct && cm.channels === g.cout && cm.ldc === shaped[0]!.ldc && cm.ncols === shaped[0]!.ncols;
+  const dyt = given ? gy : Tensor.empty(gpu, [direct ? 1 : g.cout * maxLdc]);
   // The forward's columns serve when they have this pass's single chunk's layout.
   const reuse = want.dW && o.saved && shaped.length === 1 && o.saved.ldc === shaped[0]!.ldc ? o.saved.cols : null;
   const cols = reuse ?? (want.dW ? Tensor.empty(gpu, [ck * maxLdc]) : null);
@@ -164,7 +198,7 @@ export function conv2dBackwardIm2col(
   let slice = 0;
   let wt: Tensor | null = null;
   for (const c of shaped) {
-    if (!dyDirect) transposeDy(gpu, gy, dyt, c, g);
+    if (!direct && !given) transposeDy(gpu, gy, dyt, c, g);
     if (cols && part && x) {
       if (!reuse) im2col(gpu, x, cols, c, g);
       const kc = c.ldc / c.splits;
@@ -186,7 +220,7 @@ export function conv2dBackwardIm2col(
       const taps = Math.ceil(g.kh / g.stride) * Math.ceil(g.kw / g.stride);
       const cpi = Math.min(g.cin, Math.max(1, Math.floor(32 / taps)));
       const ohw = g.oh * g.ow;
-      if (dyDirect) {
+      if (direct) {
         gemm(gpu, {
           A: w.buffer, B: gy.buffer, C: dcols.buffer, M: ck, N: ohw, K: g.cout, batch: c.ni, transA: true,
           lda: ck, ldb: ohw, ldc: c.ldc, offB: c.n0 * g.cout * ohw, batchStrideB: g.cout * ohw, batchStrideC: ohw, tiles: tiles.MM_CPU ? cpuTilesFor(ohw) : tiles,
@@ -225,6 +259,6 @@ export function conv2dBackwardIm2col(
       count,
     );
   }
-  [dyt, reuse ? null : cols, dcols, part, wt].forEach((t) => t?.release());
+  [given ? null : dyt, reuse ? null : cols, dcols, part, wt].forEach((t) => t?.release());
   return { dx, dW, db };
 }

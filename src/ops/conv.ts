@@ -19,7 +19,8 @@ import type { Tape } from '../tape.js';
 import { relu } from './activation.js';
 import { Tensor } from '../tensor.js';
 import indexSrc from '../../kernels/common/index.wgsl';
-import { conv2dBackwardIm2col, conv2dForwardIm2col, im2colFits, type SavedCols } from './conv-im2col.js';
+import { backwardDyLayout, conv2dBackwardIm2col, conv2dForwardIm2col, im2colFits, type SavedCols } from './conv-im2col.js';
+import { wantChannelMajorGrad } from './channel-major.js';
 import { MATMUL_CORE, MATMUL_SCALAR_HOOKS, matmulCore, matmulGrid, matmulTiles, tileConsts, type MatmulTiles } from './matmul-core.js';
 
 export interface Conv2dOptions {
@@ -204,6 +205,12 @@ export function conv2d(tape: Tape | null, x: Tensor, w: Tensor, bias?: Tensor | 
   const gpu = x.gpu;
   let saved: SavedCols | undefined;
   const y = conv2dForward(gpu, x, w, bias, o, tape ? (s) => (saved = s) : undefined);
+  const want = { dx: o.inputGrad !== false, dW: true, bias: !!bias };
+  if (tape) {
+    const g = convGeometry(x.shape, w.shape, o.stride ?? 1, o.padding ?? 0);
+    const layout = convAlgo(gpu, g, o) === 'im2col' ? backwardDyLayout(gpu, g, want, o) : undefined;
+    if (layout) wantChannelMajorGrad(y, layout);
+  }
   tape?.record({
     op: 'conv2d',
     inputs: bias ? [x, w, bias] : [x, w],
@@ -212,7 +219,7 @@ export function conv2d(tape: Tape | null, x: Tensor, w: Tensor, bias?: Tensor | 
     backward: ([gy]) => {
       const g = convGeometry(x.shape, w.shape, o.stride ?? 1, o.padding ?? 0);
       if (convAlgo(gpu, g, o) === 'im2col') {
-        const r = conv2dBackwardIm2col(gpu, gy!, x, w, g, { dx: o.inputGrad !== false, dW: true, bias: !!bias }, { ...o, saved });
+        const r = conv2dBackwardIm2col(gpu, gy!, x, w, g, want, { ...o, saved });
         return bias ? [r.dx, r.dW, r.db] : [r.dx, r.dW];
       }
       const dx = o.inputGrad === false ? null : conv2dInputGrad(gpu, gy!, w, x.shape, o);

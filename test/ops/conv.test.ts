@@ -6,6 +6,9 @@ import { Tape } from '../../src/tape.js';
 import { conv2d, conv2dForward, conv2dInputGrad, conv2dWeightGrad } from '../../src/ops/conv.js';
 import { convBackwardRef, convForwardRef, outSize, type ConvShape } from '../ref/conv.js';
 import { cpuSubgroups } from '../../src/ops/matmul-core.js';
+import { batchNorm } from '../../src/ops/batchnorm.js';
+import { relu } from '../../src/ops/activation.js';
+import { initBatchNorm } from '../../src/nn/init.js';
 
 const TOL = 1e-4;
 
@@ -189,5 +192,88 @@ describe('conv2d im2col path: image chunks and K-splits', () => {
       expectClose(await db!.read(), ref.db, TOL, 'db');
       [Y, DX, dW, db!].forEach((t) => t.release());
     }
+  });
+});
+
+describe('conv2d then batch norm: dY handed over channel-major (src/ops/channel-major.ts)', () => {
+  // 14 x 14 output maps (S % 4 == 0: vec4 planes) and 7 x 7 (scalar planes); 5 images, so the
+  // channel rows are padded past n * q and the padding columns must not reach the gradients.
+  const shapes: ConvShape[] = [
+    { nb: 5, cin: 2, h: 28, w: 28, cout: 6, k: 5, stride: 2, pad: 2 },
+    { nb: 5, cin: 3, h: 7, w: 7, cout: 4, k: 3, stride: 1, pad: 1 },
+  ];
+  for (const s of shapes) {
+    it(`conv ${s.h}x${s.w} k${s.k} s${s.stride} -> BN+ReLU: gradients equal the two ops' separate backward passes`, async () => {
+      const gpu = await testGpu();
+      const [oh, ow] = outSize(s);
+      const X = Tensor.from(gpu, randn(s.nb * s.cin * s.h * s.w, 61), [s.nb, s.cin, s.h, s.w]);
+      const W = Tensor.from(gpu, randn(s.cout * s.cin * s.k * s.k, 62), [s.cout, s.cin, s.k, s.k]);
+      const GY = Tensor.from(gpu, randn(s.nb * s.cout * oh * ow, 63), [s.nb, s.cout, oh, ow]);
+      const bn = initBatchNorm(gpu, s.cout);
+      gpu.upload(bn.weight.buffer, randn(s.cout, 64, 0.5).map((v) => v + 1));
+      const o = { stride: s.stride, padding: s.pad };
+      // Chained on one tape; then the batch norm alone on a copy of the conv output, and the
+      // conv alone given that NCHW gradient (no handoff possible).
+      const tape = new Tape(gpu);
+      tape.watch(X, W);
+      const C = conv2d(tape, X, W, null, o);
+      const Y = batchNorm(tape, C, bn, { relu: true });
+      const before = gpu.dispatchCount;
+      tape.backward(Y, GY);
+      const chained = gpu.dispatchCount - before;
+      const C2 = Tensor.from(gpu, await C.read(), C.shape);
+      const t2 = new Tape(gpu);
+      t2.watch(C2);
+      const Y2 = batchNorm(t2, C2, bn, { relu: true });
+      const bnStart = gpu.dispatchCount;
+      t2.backward(Y2, GY);
+      const bnBackward = gpu.dispatchCount - bnStart;
+      const t3 = new Tape(gpu);
+      const X3 = Tensor.from(gpu, await X.read(), X.shape);
+      const W3 = Tensor.from(gpu, await W.read(), W.shape);
+      t3.watch(X3, W3);
+      const C3 = conv2d(t3, X3, W3, null, o);
+      const convStart = gpu.dispatchCount;
+      t3.backward(C3, C2.grad!);
+      const separate = bnBackward + gpu.dispatchCount - convStart;
+      expectClose(await W.grad!.read(), await W3.grad!.read(), 1e-5, 'W.grad');
+      expectClose(await X.grad!.read(), await X3.grad!.read(), 1e-5, 'X.grad');
+      // The handoff saves the conv's dY transpose on CPU adapters (im2col, plane-walking BN).
+      expect(chained).toBe(separate - (gpu.tuning === 'cpu' ? 1 : 0));
+      for (const t of [tape, t2, t3]) t.dispose();
+    });
+  }
+
+  it('a conv output read twice (BN and ReLU) gets the sum of both gradients, NCHW', async () => {
+    const gpu = await testGpu();
+    const s = shapes[0]!;
+    const [oh, ow] = outSize(s);
+    const X = Tensor.from(gpu, randn(s.nb * s.cin * s.h * s.w, 71), [s.nb, s.cin, s.h, s.w]);
+    const W = Tensor.from(gpu, randn(s.cout * s.cin * s.k * s.k, 72), [s.cout, s.cin, s.k, s.k]);
+    const G1 = Tensor.from(gpu, randn(s.nb * s.cout * oh * ow, 73), [s.nb, s.cout, oh, ow]);
+    const G2 = Tensor.from(gpu, randn(s.nb * s.cout * oh * ow, 74), [s.nb, s.cout, oh, ow]);
+    const bn = initBatchNorm(gpu, s.cout);
+    const o = { stride: s.stride, padding: s.pad };
+    const both = new Tape(gpu);
+    both.watch(W);
+    const C = conv2d(both, X, W, null, o);
+    const y1 = batchNorm(both, C, bn, { relu: true });
+    const y2 = relu(both, C);
+    // One root: sum(G1 * y1) + sum(G2 * y2), through a join record (the tape owns what it returns).
+    const [g1, g2] = [await G1.read(), await G2.read()];
+    const root = Tensor.zeros(gpu, [1]);
+    both.record({ op: 'join', inputs: [y1, y2], outputs: [root], backward: () => [Tensor.from(gpu, g1, y1.shape), Tensor.from(gpu, g2, y2.shape)] });
+    both.backward(root, Tensor.zeros(gpu, [1]));
+    const grads: Float32Array[] = [];
+    for (const [use, g] of [[(t: Tape, c: Tensor) => batchNorm(t, c, bn, { relu: true }), G1], [(t: Tape, c: Tensor) => relu(t, c), G2]] as const) {
+      const t = new Tape(gpu);
+      const Wc = Tensor.from(gpu, await W.read(), W.shape);
+      t.watch(Wc);
+      t.backward(use(t, conv2d(t, X, Wc, null, o)), g);
+      grads.push(await Wc.grad!.read());
+      t.dispose();
+    }
+    expectClose(await W.grad!.read(), grads[0]!.map((v, i) => v + grads[1]![i]!), 1e-5, 'W.grad');
+    both.dispose();
   });
 });
