@@ -19,6 +19,9 @@ struct Params {
 // The same A and B buffers viewed as vec4s (the core's vector hooks, VEC_A / VEC_B).
 @group(0) @binding(5) var<storage, read> A4: array<vec4<f32>>;
 @group(0) @binding(6) var<storage, read> B4: array<vec4<f32>>;
+// MM_ROW_STATS: per row (an OUT_NCHW conv's channel), mm_stat_parts(N) partials of
+// (count, mean, squared deviations) over the valid columns: the batch-norm statistics.
+@group(0) @binding(7) var<storage, read_write> stat_part: array<f32>;
 
 const TRANS_A: bool = false;
 const TRANS_B: bool = false;
@@ -59,3 +62,10 @@ fn mm_write(b: u32, row: u32, col: u32, v: f32) {
 fn mm_skip_tile(b: u32, tile_row: u32, tile_col: u32) -> bool { return false; }
 fn mm_reduce(b: u32, row: u32, col: u32, v: f32) -> f32 { return 0.0; }
 fn mm_reduce_out(b: u32, tile_row: u32, tile_col: u32, sum: f32) {}
+fn mm_stat_col(b: u32, col: u32) -> bool { return col < p.n_valid; }
+fn mm_row_stats(b: u32, row: u32, part: u32, s: vec3<f32>) {
+  let o = (row * mm_stat_parts(p.N) + part) * 3u;
+  stat_part[o] = s.x;
+  stat_part[o + 1u] = s.y;
+  stat_part[o + 2u] = s.z;
+}

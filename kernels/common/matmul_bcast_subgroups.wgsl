@@ -20,3 +20,5 @@ fn mm_bcast_lane(v: f32, l: u32) -> f32 {
     default: { return subgroupBroadcast(v, 7u); }
   }
 }
+// Sum over the subgroup's 8 lanes (MM_ROW_STATS).
+fn mm_lanes_sum(v: f32) -> f32 { return subgroupAdd(v); }

@@ -8,6 +8,11 @@
 //   fn mm_skip_tile(b: u32, tile_row: u32, tile_col: u32) -> bool   (uniform per workgroup)
 //   fn mm_reduce(b: u32, row: u32, col: u32, v: f32) -> f32         per-output contribution,
 //   fn mm_reduce_out(b: u32, tile_row: u32, tile_col: u32, sum: f32)  summed per workgroup
+//   fn mm_stat_col(b: u32, col: u32) -> bool               MM_ROW_STATS (CPU loop): whether
+//   fn mm_row_stats(b: u32, row: u32, part: u32, s: vec3<f32>)  column col counts in the row
+//        statistics, and their sink: s = (count, mean, sum of squared deviations from that mean)
+//        of row `row` over one subgroup's columns (every lane's own, without subgroups), partial
+//        `part` of the row's mm_stat_parts() partials.
 //   fn mm_readA4(b: u32, row: u32, k: u32) -> vec4<f32>    4 A values along VEC_A's direction:
 //        VEC_A = 1: A[row, k..k+3]; VEC_A = 2: A[row..row+3, k]
 //   fn mm_readB4(b: u32, k: u32, col: u32) -> vec4<f32>    VEC_B = 1: B[k, col..col+3]; VEC_B = 2: B[k..k+3, col]
@@ -45,6 +50,9 @@ const MM_CPU: bool = false;
 // K-major, e.g. a transposed operand) and B's columns (B stored row-major).
 const A_ROW_FAST: bool = false;
 const MM_REDUCE: bool = false;
+// CPU loop: per-row statistics of the outputs (mm_row_stats), e.g. the batch-norm statistics
+// of a conv's channels, so that no pass re-reads the output for them.
+const MM_ROW_STATS: bool = false;
 // CPU loop, vector loads (see the hook contract above): 0 = scalar hooks only.
 // VEC_B = 1 gives each invocation RN adjacent columns (RN a multiple of 4) instead of
 // columns strided by THREADS_X. VEC_A is used only with MM_SUBGROUPS.
@@ -246,7 +254,34 @@ fn mm_cpu(b: u32, wg: vec3<u32>, li: u32) -> f32 {
       }
     }
   }
+  if (MM_ROW_STATS) {
+    // Two passes over the registers (mean, then squared deviations): no cancellation. The
+    // partials merge by Chan's formula (batchnorm_finalize.wgsl, stats_merge).
+    let part = select(wg.x * THREADS_X + li, wg.x * (THREADS_X / 8u) + li / 8u, MM_SUBGROUPS);
+    for (var i = 0u; i < TILE_M; i++) {
+      var sum = 0.0;
+      var cnt = 0.0;
+      for (var j = 0u; j < RN; j++) {
+        if (mm_stat_col(b, mm_cpu_col(wg.x, li, j))) { sum += acc[i][j]; cnt += 1.0; }
+      }
+      let n = mm_lanes_sum(cnt);
+      let mean = mm_lanes_sum(sum) / max(n, 1.0);
+      var m2 = 0.0;
+      for (var j = 0u; j < RN; j++) {
+        let d = acc[i][j] - mean;
+        if (mm_stat_col(b, mm_cpu_col(wg.x, li, j))) { m2 += d * d; }
+      }
+      let dev = mm_lanes_sum(m2);
+      if (row0 + i < dims.x && (!MM_SUBGROUPS || lane == 0u)) { mm_row_stats(b, row0 + i, part, vec3<f32>(n, mean, dev)); }
+    }
+  }
   return s;
+}
+
+// MM_ROW_STATS partials per row for an N-column output (src/ops/matmul.ts, rowStatParts).
+fn mm_stat_parts(n: u32) -> u32 {
+  let tiles = (n + TILE_N - 1u) / TILE_N;
+  return select(tiles * THREADS_X, tiles * (THREADS_X / 8u), MM_SUBGROUPS);
 }
 
 @compute @workgroup_size(THREADS_X, THREADS_Y, 1)

@@ -7,6 +7,9 @@
 //                coefficients of dx = A g + B (x - mean) + D per channel
 //                (train: A = gamma invstd, B = -A invstd dgamma / M, D = -A dbeta / M;
 //                eval: statistics are constants, so B = D = 0).
+//   stats_merge: stats_final's outputs from `chunks` partials (count, mean, squared deviations)
+//                per channel, written by the conv's GEMM (matmul_core.wgsl, MM_ROW_STATS) and
+//                merged in order by Chan et al.'s pairwise formula (SERIAL: CPU adapters).
 //   eval_stats:  stats from the running statistics (one thread per channel).
 //   fold:        eval-mode batch norm folded into the conv before it (one thread per weight of
 //                W [c, s]): with k = gamma * inverseSqrt(running_var + eps), W' = W k per output
@@ -75,6 +78,37 @@ fn stats_final(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
     stats[p.c + c] = inverseSqrt(v + p.eps);
     if (p.flag != 0u) {
       let unbiased = select(v, v * m / (m - 1.0), p.m > 1u);
+      rmean[c] = (1.0 - p.momentum) * rmean[c] + p.momentum * mean;
+      rvar[c] = (1.0 - p.momentum) * rvar[c] + p.momentum * unbiased;
+    }
+  }
+}
+
+// SERIAL only: one invocation per channel.
+@compute @workgroup_size(WG)
+fn stats_merge(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let cw = channel(wid, lid);
+  let c = cw.x;
+  var n = 0.0;
+  var mean = 0.0;
+  var dev = 0.0;
+  for (var k = 0u; k < p.chunks; k++) {
+    let o = (c * p.chunks + k) * 3u;
+    let nb = part[o];
+    if (nb > 0.0) {
+      let d = part[o + 1u] - mean;
+      let t = n + nb;
+      mean += d * (nb / t);
+      dev += part[o + 2u] + d * d * (n * nb / t);
+      n = t;
+    }
+  }
+  if (cw.y != 0u) {
+    let v = dev / max(n, 1.0);
+    stats[c] = mean;
+    stats[p.c + c] = inverseSqrt(v + p.eps);
+    if (p.flag != 0u) {
+      let unbiased = select(v, dev / (n - 1.0), n > 1.0);
       rmean[c] = (1.0 - p.momentum) * rmean[c] + p.momentum * mean;
       rvar[c] = (1.0 - p.momentum) * rvar[c] + p.momentum * unbiased;
     }

@@ -17,4 +17,6 @@ struct ConvParams {
 fn mm_skip_tile(b: u32, tile_row: u32, tile_col: u32) -> bool { return false; }
 fn mm_reduce(b: u32, row: u32, col: u32, v: f32) -> f32 { return 0.0; }
 fn mm_reduce_out(b: u32, tile_row: u32, tile_col: u32, sum: f32) {}
+fn mm_stat_col(b: u32, col: u32) -> bool { return false; }
+fn mm_row_stats(b: u32, row: u32, part: u32, s: vec3<f32>) {}
 // mm_readA4 / mm_readB4: MATMUL_SCALAR_HOOKS (no vector access: VEC_A = VEC_B = 0).

@@ -51,6 +51,8 @@ fn mm_write(b: u32, row: u32, col: u32, v: f32) {
 fn mm_skip_tile(b: u32, tile_row: u32, tile_col: u32) -> bool { return false; }
 fn mm_reduce(b: u32, row: u32, col: u32, v: f32) -> f32 { return 0.0; }
 fn mm_reduce_out(b: u32, tile_row: u32, tile_col: u32, sum: f32) {}
+fn mm_stat_col(b: u32, col: u32) -> bool { return false; }
+fn mm_row_stats(b: u32, row: u32, part: u32, s: vec3<f32>) {}
 
 // @section vec4: mm_readA4 / mm_readB4 for the CPU loop on vec4 views of the same buffers (the
 // op's pickVec4(); otherwise MATMUL_SCALAR_HOOKS stands here: the views would be 10 storage buffers).

@@ -42,6 +42,8 @@ fn mm_write(b: u32, i: u32, j: u32, acc: f32) {
 fn mm_skip_tile(b: u32, tile_row: u32, tile_col: u32) -> bool { return false; }
 fn mm_reduce(b: u32, row: u32, col: u32, v: f32) -> f32 { return 0.0; }
 fn mm_reduce_out(b: u32, tile_row: u32, tile_col: u32, sum: f32) {}
+fn mm_stat_col(b: u32, col: u32) -> bool { return false; }
+fn mm_row_stats(b: u32, row: u32, part: u32, s: vec3<f32>) {}
 
 // @section vec4: mm_readA4 / mm_readB4 for the CPU loop, after common.wgsl's vec4 section (the op's
 // useVec4(); otherwise MATMUL_SCALAR_HOOKS stands here: the views would be 10 storage buffers).

@@ -114,12 +114,12 @@ export class VicregModel {
 
   /** Representation [B, R] of images [B, C, H, W]. `training`: batch statistics + running-stat update. */
   encode(tape: Tape | null, x: Tensor, training: boolean): Tensor {
-    return drive(this.encodeSteps(tape, x, training), (c) => batchNorm(tape, c.x, c.bn, c.opts));
+    return drive(this.encodeSteps(tape, x, training, true), (c) => batchNorm(tape, c.x, c.bn, c.opts));
   }
 
   /** encode() with batch norm synchronised over processes (SyncBN, data-parallel training). */
   encodeSynced(tape: Tape | null, x: Tensor, training: boolean, sync: BnSync): Promise<Tensor> {
-    return driveAsync(this.encodeSteps(tape, x, training), (c) => batchNormSynced(tape, c.x, c.bn, c.opts, sync));
+    return driveAsync(this.encodeSteps(tape, x, training, false), (c) => batchNormSynced(tape, c.x, c.bn, c.opts, sync));
   }
 
   /** Embedding [B, E] of representations [B, R]. */
@@ -172,11 +172,13 @@ export class VicregModel {
   }
 
   // The layers, written once: each batch norm is yielded to the driver (plain or synchronised).
-  private *encodeSteps(tape: Tape | null, x: Tensor, training: boolean): Generator<BnCall, Tensor, Tensor> {
+  // fuseStats: the plain batch norm takes its statistics from the conv's epilogue (batch-stats.ts);
+  // the synchronised one reduces and all-reduces its own.
+  private *encodeSteps(tape: Tape | null, x: Tensor, training: boolean, fuseStats: boolean): Generator<BnCall, Tensor, Tensor> {
     let h = x;
     for (const [i, c] of this.convs.entries()) {
       // The images need no gradient.
-      const y = conv2d(tape, h, c.weight, null, { stride: c.stride, padding: c.pad, inputGrad: i > 0 });
+      const y = conv2d(tape, h, c.weight, null, { stride: c.stride, padding: c.pad, inputGrad: i > 0, batchStats: training && fuseStats });
       if (!tape && h !== x) h.release();
       h = yield { x: y, bn: c.bn, opts: { training, relu: true } };
       if (!tape) y.release();

@@ -23,6 +23,7 @@ import type { Gpu } from '../gpu/device.js';
 import { wgslSections, workgroupsFor, type Kernel, type KernelSpec } from '../gpu/kernel.js';
 import { Tensor } from '../tensor.js';
 import type { Tape } from '../tape.js';
+import { batchStatsOf } from './batch-stats.js';
 import { channelMajorWanted, markChannelMajor } from './channel-major.js';
 import { ELEMENTWISE } from './grid.js';
 
@@ -78,7 +79,7 @@ const reduceSpec = (oneD: boolean, pass: 'stats' | 'grad', relu: boolean, cpu: b
     ...(oneD ? { TX: R1_TX, TY: R1_TY, WG: R1_TX * R1_TY, WG_SUM_STRIDE: R1_TX } : { WG: cpu ? CPU_PLANES_WG : REDUCE_WG }),
   },
 });
-const finalizeSpec = (entry: 'stats_final' | 'grad_final' | 'eval_stats' | 'fold', serial = false): KernelSpec => ({
+const finalizeSpec = (entry: 'stats_final' | 'stats_merge' | 'grad_final' | 'eval_stats' | 'fold', serial = false): KernelSpec => ({
   name: 'nn/batchnorm_finalize',
   parts: [{ file: 'kernels/nn/batchnorm_finalize.wgsl', code: finalizeSrc }, WG_SUM2],
   entryPoint: entry,
@@ -89,7 +90,7 @@ const finalizeSpec = (entry: 'stats_final' | 'grad_final' | 'eval_stats' | 'fold
  * (measured in the quick step on lavapipe: 16 calls 9.9 ms with a workgroup per channel), else
  * a workgroup per channel.
  */
-function finalize(gpu: Gpu, entry: 'stats_final' | 'grad_final', c: number): { kernel: Kernel; grid: [number, number?, number?] } {
+function finalize(gpu: Gpu, entry: 'stats_final' | 'stats_merge' | 'grad_final', c: number): { kernel: Kernel; grid: [number, number?, number?] } {
   const serial = cpuReduce(gpu);
   const kernel = gpu.kernel(finalizeSpec(entry, serial));
   return { kernel, grid: serial ? workgroupsFor(kernel, [c, 1]) : [c] };
@@ -245,7 +246,16 @@ export function batchNorm(tape: Tape | null, x: Tensor, bn: BatchNormParams, opt
   const { training, relu, eps, momentum, update, l } = resolveBn(x, bn, opts);
   // stats = [mean (C) | invstd (C)]: saved for backward.
   const stats = Tensor.empty(gpu, [2, l.c]);
-  if (training) {
+  const fused = training && cpuReduce(gpu) ? batchStatsOf(x) : undefined;
+  if (fused && fused.channels === l.c && fused.count === l.m) {
+    // The conv that made x summed its channels already (batch-stats.ts): merge its partials.
+    const f = finalize(gpu, 'stats_merge', l.c);
+    gpu.dispatch(
+      f.kernel,
+      { p: { c: l.c, s: 0, chunks: fused.parts, m: l.m, eps, momentum, flag: update }, part: fused.part.buffer, stats: stats.buffer, rmean: bn.runningMean.buffer, rvar: bn.runningVar.buffer },
+      f.grid,
+    );
+  } else if (training) {
     const { part, chunks } = statsReduce(gpu, x, l);
     statsFinalize(gpu, l, part, chunks, l.m, { buf: x.buffer, stride: l.s }, stats, bn, eps, momentum, update);
     part.release(); // stream-ordered: a later user of this buffer runs after these dispatches

@@ -21,7 +21,8 @@ import { Tensor } from '../tensor.js';
 import type { ConvGeometry } from './conv.js';
 import { channelMajorOf, type ChannelMajor } from './channel-major.js';
 import { grid1d } from './grid.js';
-import { gemm, transpose } from './matmul.js';
+import { gemm, rowStatParts, transpose } from './matmul.js';
+import { attachBatchStats } from './batch-stats.js';
 import { cpuSubgroups, cpuTileRows, cpuTilesFor, matmulTiles } from './matmul-core.js';
 
 const INDEX: WgslPart = { file: 'kernels/common/index.wgsl', code: indexSrc };
@@ -83,6 +84,11 @@ export interface Im2colOptions {
   chunkFloats?: number;
   /** Forward: a ReLU after the bias, in the GEMM's epilogue. */
   relu?: boolean;
+  /**
+   * Forward with `keep`: also the output's per-channel batch statistics, from the GEMM's
+   * registers (one chunk, CPU tiles, no bias or ReLU), attached to the output (batch-stats.ts).
+   */
+  batchStats?: boolean;
 }
 
 /**
@@ -93,6 +99,8 @@ export interface Im2colOptions {
 export interface SavedCols {
   cols: Tensor;
   ldc: number;
+  /** The output's batch-statistics partials, when asked for (batch-stats.ts). */
+  stats?: Tensor;
 }
 
 /** `keep`: receives the columns instead of releasing them, when the batch is one chunk. */
@@ -105,16 +113,20 @@ export function conv2dForwardIm2col(
   const y = Tensor.empty(gpu, [g.nb, g.cout, g.oh, g.ow]);
   const parts = chunks(gpu, g, ck, tiles.TILE_N, o.chunkFloats ?? CHUNK_FLOATS);
   const cols = Tensor.empty(gpu, [ck * parts[0]!.ldc]);
+  const withStats = !!(keep && o.batchStats && parts.length === 1 && tiles.MM_CPU && !bias && !o.relu);
+  const nparts = rowStatParts(gpu, parts[0]!.ldc, tiles);
+  const stats = withStats ? Tensor.empty(gpu, [g.cout, nparts, 3]) : undefined;
   for (const c of parts) {
     im2col(gpu, x, cols, c, g);
     // Every column tile is full (ldc is a multiple of TILE_N); the scatter skips padding columns.
     gemm(gpu, {
       A: w.buffer, B: cols.buffer, C: y.buffer, M: g.cout, N: c.ldc, K: ck,
       lda: ck, ldb: c.ldc, ldc: 0, offC: c.n0 * g.cout * g.oh * g.ow,
-      outNchw: { q: g.oh * g.ow, nValid: c.ncols }, bias: bias?.buffer, relu: o.relu, tiles,
+      outNchw: { q: g.oh * g.ow, nValid: c.ncols }, bias: bias?.buffer, relu: o.relu, tiles, rowStats: stats?.buffer,
     });
   }
-  if (keep && parts.length === 1) keep({ cols, ldc: parts[0]!.ldc });
+  if (stats) attachBatchStats(y, { part: stats, parts: nparts, channels: g.cout, count: parts[0]!.ncols });
+  if (keep && parts.length === 1) keep({ cols, ldc: parts[0]!.ldc, stats });
   else cols.release();
   return y;
 }

@@ -36,6 +36,11 @@ export interface Conv2dOptions {
   maxGridX?: number;
   /** conv2dForward only: y = max(conv + bias, 0), in the GEMM's epilogue on the im2col path. */
   relu?: boolean;
+  /**
+   * conv2d on a tape: a training batch norm follows; where the im2col GEMM can, it sums the
+   * output's channels in its epilogue for it (batch-stats.ts).
+   */
+  batchStats?: boolean;
 }
 
 export interface ConvGeometry {
@@ -215,7 +220,7 @@ export function conv2d(tape: Tape | null, x: Tensor, w: Tensor, bias?: Tensor | 
     op: 'conv2d',
     inputs: bias ? [x, w, bias] : [x, w],
     outputs: [y],
-    saved: saved ? [saved.cols] : [],
+    saved: saved ? [saved.cols, ...(saved.stats ? [saved.stats] : [])] : [],
     backward: ([gy]) => {
       const g = convGeometry(x.shape, w.shape, o.stride ?? 1, o.padding ?? 0);
       if (convAlgo(gpu, g, o) === 'im2col') {

@@ -4,7 +4,7 @@ import transposeSrc from '../../kernels/common/transpose.wgsl';
 import type { Gpu } from '../gpu/device.js';
 import { Tensor } from '../tensor.js';
 import { ELEMENTWISE } from './grid.js';
-import { MATMUL_CORE, cpuTilesFor, matmulCore, matmulGrid, matmulTiles, matmulVec, tileConsts, type MatmulTiles } from './matmul-core.js';
+import { MATMUL_CORE, cpuSubgroups, cpuTilesFor, matmulCore, matmulGrid, matmulTiles, matmulVec, tileConsts, type MatmulTiles } from './matmul-core.js';
 
 export interface MatmulOptions {
   transA?: boolean;
@@ -44,6 +44,11 @@ export interface GemmSpec {
   relu?: boolean;
   /** Write column (n, q) of row r to C[offC + (n*M + r)*q + q'] (NCHW), columns < nValid only; bias per row. */
   outNchw?: { q: number; nValid: number };
+  /**
+   * CPU tiles only, no bias or ReLU: per-row statistics of C over the columns < nValid, as
+   * rowStatParts() partials (count, mean, squared deviations) per row in this buffer.
+   */
+  rowStats?: GPUBuffer;
   tiles?: MatmulTiles;
   /** CPU loop: vec4 loads where the layouts allow (default true). */
   vec?: boolean;
@@ -74,8 +79,10 @@ export function gemm(gpu: Gpu, s: GemmSpec): void {
       ...vec,
       // The hooks of kernels/common/matmul.wgsl are plain loads: edge tiles may use vec4 too.
       VEC_EDGES: true,
+      MM_ROW_STATS: !!s.rowStats,
     },
   });
+  if (s.rowStats && (!tiles.MM_CPU || s.bias || s.relu)) throw new RangeError('gemm: rowStats needs CPU tiles and no bias or ReLU');
   const q = s.outNchw?.q ?? 1;
   const params = {
     M: s.M, N: s.N, K: s.K, n_valid: s.outNchw?.nValid ?? s.N,
@@ -83,9 +90,15 @@ export function gemm(gpu: Gpu, s: GemmSpec): void {
     off_a: s.offA ?? 0, off_b: s.offB ?? 0, off_c: s.offC ?? 0, inv_q: 1 / q,
     batch_stride_a: s.batchStrideA ?? 0, batch_stride_b: s.batchStrideB ?? 0, batch_stride_c: s.batchStrideC ?? 0,
   };
-  gpu.dispatch(kernel, { p: params, A: s.A, B: s.B, A4: s.A, B4: s.B, C: s.C, bias: s.bias ?? gpu.dummy }, matmulGrid(s.M, s.N, s.batch ?? 1, tiles), {
+  gpu.dispatch(kernel, { p: params, A: s.A, B: s.B, A4: s.A, B4: s.B, C: s.C, bias: s.bias ?? gpu.dummy, stat_part: s.rowStats ?? gpu.dummyWritable }, matmulGrid(s.M, s.N, s.batch ?? 1, tiles), {
     flops: 2 * s.M * s.N * s.K * (s.batch ?? 1),
   });
+}
+
+/** Partials per row of gemm()'s rowStats for an N-column output (matmul_core.wgsl, mm_stat_parts). */
+export function rowStatParts(gpu: Gpu, N: number, tiles: MatmulTiles): number {
+  const per = cpuSubgroups(gpu) ? tiles.THREADS_X / 8 : tiles.THREADS_X;
+  return Math.ceil(N / tiles.TILE_N) * per;
 }
 
 /**

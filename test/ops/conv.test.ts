@@ -277,3 +277,48 @@ describe('conv2d then batch norm: dY handed over channel-major (src/ops/channel-
     both.dispose();
   });
 });
+
+describe('conv2d then batch norm: statistics from the conv GEMM epilogue (src/ops/batch-stats.ts)', () => {
+  // Outputs with a mean ~1000x their spread: sums of squares would cancel; the epilogue's
+  // (count, mean, deviations) partials must not.
+  for (const [s, offset] of [[{ nb: 5, cin: 2, h: 28, w: 28, cout: 6, k: 5, stride: 2, pad: 2 }, 0], [{ nb: 3, cin: 3, h: 9, w: 9, cout: 4, k: 3, stride: 1, pad: 0 }, 40]] as [ConvShape, number][]) {
+    it(`conv ${s.h}x${s.w} k${s.k}, input offset ${offset}: mean, variance, running statistics and y vs float64`, async () => {
+      const gpu = await testGpu();
+      const x = randn(s.nb * s.cin * s.h * s.w, 81, 0.05).map((v) => v + offset);
+      const X = Tensor.from(gpu, x, [s.nb, s.cin, s.h, s.w]);
+      const W = Tensor.from(gpu, randn(s.cout * s.cin * s.k * s.k, 82, 0.3).map((v) => v + (offset ? 1 : 0)), [s.cout, s.cin, s.k, s.k]);
+      const bn = initBatchNorm(gpu, s.cout);
+      const tape = new Tape(gpu);
+      tape.watch(W);
+      const C = conv2d(tape, X, W, null, { stride: s.stride, padding: s.pad, batchStats: true });
+      const before = gpu.dispatchCount;
+      const Y = batchNorm(tape, C, bn, { relu: false });
+      const bnDispatches = gpu.dispatchCount - before;
+      const c = await C.read();
+      const [, , oh, ow] = C.shape as number[];
+      const q = oh! * ow!;
+      const m = s.nb * q;
+      const mean = new Float64Array(s.cout);
+      const vr = new Float64Array(s.cout);
+      for (let ch = 0; ch < s.cout; ch++) {
+        let a = 0;
+        for (let n = 0; n < s.nb; n++) for (let i = 0; i < q; i++) a += c[(n * s.cout + ch) * q + i]!;
+        mean[ch] = a / m;
+        let d = 0;
+        for (let n = 0; n < s.nb; n++) for (let i = 0; i < q; i++) d += (c[(n * s.cout + ch) * q + i]! - mean[ch]!) ** 2;
+        vr[ch] = d / m;
+      }
+      if (offset) expect(Math.min(...mean.map(Math.abs)) / Math.sqrt(Math.max(...vr))).toBeGreaterThan(300);
+      const yRef = Array.from(c, (v, i) => {
+        const ch = Math.floor(i / q) % s.cout;
+        return (v - mean[ch]!) / Math.sqrt(vr[ch]! + 1e-5);
+      });
+      expectClose(await Y.read(), yRef, 2e-3, 'y');
+      expectClose(await bn.runningMean.read(), Array.from(mean, (v) => 0.1 * v), 1e-5, 'running mean');
+      expectClose(await bn.runningVar.read(), Array.from(vr, (v) => 0.9 + 0.1 * v * m / (m - 1)), 1e-4, 'running var');
+      // CPU adapters: one merge dispatch instead of the reduction and its finish, then the apply.
+      expect(bnDispatches).toBe(gpu.tuning === 'cpu' ? 2 : 3);
+      tape.dispose();
+    });
+  }
+});
