@@ -71,7 +71,6 @@ export class Tape {
       const prev = grads.get(t);
       if (!prev) {
         grads.set(t, g);
-        ownedGrads.add(g);
         return;
       }
       if (prev.size !== g.size) throw new Error(`tape: gradients of one tensor in different layouts ([${prev.shape}], [${g.shape}])`);
@@ -84,7 +83,8 @@ export class Tape {
         ownedGrads.add(acc);
       }
       axpy(this.gpu, 1, g, acc);
-      if (ownedGrads.has(g)) {
+      // Summed in: free it unless another tensor's gradient is this same tensor.
+      if (ownedGrads.has(g) && ![...grads.values()].includes(g)) {
         ownedGrads.delete(g);
         g.release();
       }
@@ -95,6 +95,8 @@ export class Tape {
       if (gOut.every((g) => g === null)) continue;
       const res = rec.backward(gOut);
       const gIn = res instanceof Promise ? yield res : res;
+      // A gradient the backward made (not an output gradient passed through) is the tape's to free.
+      for (const g of gIn) if (g && !gOut.includes(g)) ownedGrads.add(g);
       rec.inputs.forEach((inp, i) => {
         const g = gIn[i];
         if (g) addGrad(inp, g);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { testGpu, randn } from '../helpers/gpu.js';
 import { Tensor } from '../../src/tensor.js';
 import { Tape } from '../../src/tape.js';
+import { linear } from '../../src/ops/linear.js';
 import { axpy } from '../../src/ops/elementwise.js';
 import { KernelCompileError } from '../../src/gpu/errors.js';
 
@@ -89,5 +90,43 @@ describe('gpu runtime', () => {
     expect([...(await x.grad!.read())]).toEqual([5, 50, 500]);
     tape.dispose([s]);
     expect(y1.released && y2.released).toBe(true);
+  });
+
+  it('tape frees every gradient it sums (a parameter read by two ops: no buffer left per step)', async () => {
+    const gpu = await testGpu();
+    const W = Tensor.from(gpu, new Float32Array([1, -2, 3, 0.5, 4, -1]), [2, 3]);
+    const X = Tensor.from(gpu, new Float32Array([1, 2, 3, -1, 0, 2]), [2, 3]);
+    const live: number[] = [];
+    for (let step = 0; step < 3; step++) {
+      const tape = new Tape(gpu);
+      tape.watch(W);
+      // Two views through the same weight, as a training step runs them.
+      const y1 = linear(tape, X, W);
+      const y2 = linear(tape, X, W);
+      const s = Tensor.zeros(gpu, y1.shape);
+      tape.record({
+        op: 'sum2',
+        inputs: [y1, y2],
+        outputs: [s],
+        backward: ([g]) => {
+          const a = Tensor.zeros(gpu, g!.shape);
+          axpy(gpu, 1, g!, a);
+          const b = Tensor.zeros(gpu, g!.shape);
+          axpy(gpu, 1, g!, b);
+          return [a, b];
+        },
+      });
+      const seed = Tensor.from(gpu, new Float32Array(4).fill(1), [2, 2]);
+      tape.backward(s, seed);
+      // dW = 2 * ones^T X: column sums of X, twice.
+      expect([...(await W.grad!.read())]).toEqual([0, 4, 10, 0, 4, 10]);
+      W.grad!.release();
+      W.grad = null;
+      tape.dispose();
+      seed.release();
+      live.push(gpu.pool.liveBytes);
+    }
+    expect(live[2]).toBe(live[1]);
+    expect(live[1]).toBe(live[0]);
   });
 });
