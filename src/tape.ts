@@ -13,8 +13,13 @@ export interface TapeRecord {
   op: string;
   inputs: Tensor[];
   outputs: Tensor[];
-  /** Gradients of the inputs (null where an input needs none) given those of the outputs. */
-  backward: (gradOutputs: Array<Tensor | null>) => Array<Tensor | null> | Promise<Array<Tensor | null>>;
+  /**
+   * Gradients of the inputs (null where an input needs none) given those of the outputs.
+   * `accumulate[i]`, when set, is a gradient of inputs[i] that the tape already holds and owns
+   * (a parameter read by an earlier op, e.g. the other view's pass): the backward may add its
+   * gradient into it and return that same tensor, which saves the tape a separate sum.
+   */
+  backward: (gradOutputs: Array<Tensor | null>, accumulate: Array<Tensor | null>) => Array<Tensor | null> | Promise<Array<Tensor | null>>;
   /** Tensors kept alive only for backward; released by dispose(). */
   saved?: Tensor[];
 }
@@ -93,13 +98,17 @@ export class Tape {
       const rec = this.records[r]!;
       const gOut = rec.outputs.map((o) => grads.get(o) ?? null);
       if (gOut.every((g) => g === null)) continue;
-      const res = rec.backward(gOut);
+      const into = rec.inputs.map((inp, i) => {
+        const g = grads.get(inp);
+        return g && ownedGrads.has(g) && !gOut.includes(g) && rec.inputs.indexOf(inp) === i ? g : null;
+      });
+      const res = rec.backward(gOut, into);
       const gIn = res instanceof Promise ? yield res : res;
       // A gradient the backward made (not an output gradient passed through) is the tape's to free.
       for (const g of gIn) if (g && !gOut.includes(g)) ownedGrads.add(g);
       rec.inputs.forEach((inp, i) => {
         const g = gIn[i];
-        if (g) addGrad(inp, g);
+        if (g && g !== into[i]) addGrad(inp, g); // else summed in place by the backward
       });
       // Output gradients are no longer needed once consumed (unless passed straight through).
       const passed = new Set(gIn);

@@ -39,6 +39,8 @@ const WG: u32 = 64;
 // ceil(C / WG) workgroups). The shared-memory tree costs llvmpipe a coroutine switch per fibre
 // at each of its barriers: 0.6-0.8 ms for the expander's 256 channels, a tenth of that serial.
 const SERIAL: bool = false;
+// grad_final: add dgamma and dbeta into gradients the tape already holds instead of writing them.
+const ACCUM: bool = false;
 
 // wg_sum2: kernels/common/wg_sum2.wgsl (included after this part).
 
@@ -124,8 +126,13 @@ fn grad_final(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
     let invstd = sstats[p.c + c];
     let db = t.x;
     let dg = t.y * invstd;
-    dbeta[c] = db;
-    dgamma[c] = dg;
+    if (ACCUM) {
+      dbeta[c] += db;
+      dgamma[c] += dg;
+    } else {
+      dbeta[c] = db;
+      dgamma[c] = dg;
+    }
     let a = gamma[c] * invstd;
     let m = f32(p.m);
     coef[c] = a;

@@ -16,6 +16,8 @@ const MODE: u32 = 0;
 const HAS_BIAS: bool = false;
 const RELU: bool = false;
 const MASK: bool = false;
+// MODE 1, 2: add into C (a gradient the tape already holds) instead of writing it.
+const ACCUM: bool = false;
 
 fn grad_out(b: u32, o: u32) -> f32 {
   let i = b * p.nout + o;
@@ -44,6 +46,8 @@ fn mm_write(b: u32, row: u32, col: u32, v: f32) {
     if (HAS_BIAS) { r += bias[col]; }
     if (RELU) { r = max(r, 0.0); }
     C[row * p.nout + col] = r;
+  } else if (ACCUM) {
+    C[row * p.nin + col] += v;
   } else {
     C[row * p.nin + col] = v;
   }

@@ -9,6 +9,8 @@ struct Params { batch: u32, nout: u32 }
 @group(0) @binding(3) var<storage, read_write> db: array<f32>;
 
 const MASK: bool = false;
+// Add into db (a gradient the tape already holds) instead of writing it.
+const ACCUM: bool = false;
 
 fn ew_len() -> u32 { return p.nout; }
 fn ew(o: u32) {
@@ -19,5 +21,5 @@ fn ew(o: u32) {
     if (MASK) { g = select(g, 0.0, Yf[i] <= 0.0); }
     acc += g;
   }
-  db[o] = acc;
+  if (ACCUM) { db[o] += acc; } else { db[o] = acc; }
 }

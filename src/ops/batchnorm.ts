@@ -79,20 +79,20 @@ const reduceSpec = (oneD: boolean, pass: 'stats' | 'grad', relu: boolean, cpu: b
     ...(oneD ? { TX: R1_TX, TY: R1_TY, WG: R1_TX * R1_TY, WG_SUM_STRIDE: R1_TX } : { WG: cpu ? CPU_PLANES_WG : REDUCE_WG }),
   },
 });
-const finalizeSpec = (entry: 'stats_final' | 'stats_merge' | 'grad_final' | 'eval_stats' | 'fold', serial = false): KernelSpec => ({
+const finalizeSpec = (entry: 'stats_final' | 'stats_merge' | 'grad_final' | 'eval_stats' | 'fold', serial = false, accum = false): KernelSpec => ({
   name: 'nn/batchnorm_finalize',
   parts: [{ file: 'kernels/nn/batchnorm_finalize.wgsl', code: finalizeSrc }, WG_SUM2],
   entryPoint: entry,
-  consts: { SERIAL: serial },
+  consts: { SERIAL: serial, ACCUM: accum },
 });
 /**
  * The finishing passes over the chunk partials: one invocation per channel on CPU adapters
  * (measured in the quick step on lavapipe: 16 calls 9.9 ms with a workgroup per channel), else
  * a workgroup per channel.
  */
-function finalize(gpu: Gpu, entry: 'stats_final' | 'stats_merge' | 'grad_final', c: number): { kernel: Kernel; grid: [number, number?, number?] } {
+function finalize(gpu: Gpu, entry: 'stats_final' | 'stats_merge' | 'grad_final', c: number, accum = false): { kernel: Kernel; grid: [number, number?, number?] } {
   const serial = cpuReduce(gpu);
-  const kernel = gpu.kernel(finalizeSpec(entry, serial));
+  const kernel = gpu.kernel(finalizeSpec(entry, serial, accum));
   return { kernel, grid: serial ? workgroupsFor(kernel, [c, 1]) : [c] };
 }
 /**
@@ -266,8 +266,8 @@ export function batchNorm(tape: Tape | null, x: Tensor, bn: BatchNormParams, opt
       [l.c, 1],
     );
   }
-  return applyAndRecord(tape, x, bn, l, relu, stats, relu ? 'batchnorm_relu' : 'batchnorm', (y, gy) =>
-    batchNormBackward(gpu, x, y, gy, stats, bn.weight, { training, relu, layout: l }),
+  return applyAndRecord(tape, x, bn, l, relu, stats, relu ? 'batchnorm_relu' : 'batchnorm', (y, gy, into) =>
+    batchNormBackward(gpu, x, y, gy, stats, bn.weight, { training, relu, layout: l, into }),
   );
 }
 
@@ -285,7 +285,7 @@ function applyAndRecord(
   relu: boolean,
   stats: Tensor,
   op: string,
-  backward: (y: Tensor, gy: Tensor) => BnGrads | Promise<BnGrads>,
+  backward: (y: Tensor, gy: Tensor, into: { dweight?: Tensor | null; dbias?: Tensor | null }) => BnGrads | Promise<BnGrads>,
 ): Tensor {
   const y = applyNorm(x.gpu, x, l, relu, stats, bn);
   if (!tape) {
@@ -299,8 +299,8 @@ function applyAndRecord(
     saved: [stats],
     // Synchronous unless the backward is (the synced one waits for the other ranks): a plain
     // tape.backward() must keep working for batchNorm.
-    backward: ([gy]) => {
-      const r = backward(y, gy!);
+    backward: ([gy], into) => {
+      const r = backward(y, gy!, { dweight: into[1], dbias: into[2] });
       const list = (g: BnGrads) => [g.dx, g.dweight, g.dbias];
       return r instanceof Promise ? r.then(list) : list(r);
     },
@@ -393,9 +393,12 @@ function gradReduce(gpu: Gpu, x: Tensor, dy: Tensor, mask: GPUBuffer, stats: Ten
   return { part, chunks };
 }
 
-/** Backward pass 2: dgamma, dbeta and the dx coefficients from `chunks` partials over `m` values. */
-function gradFinalize(gpu: Gpu, l: Layout, part: Tensor, chunks: number, m: number, stats: Tensor, weight: Tensor, out: { dweight: Tensor; dbias: Tensor; coef: Tensor }, training: boolean): void {
-  const f = finalize(gpu, 'grad_final', l.c);
+/**
+ * Backward pass 2: dgamma, dbeta (added into out's when `accum`) and the dx coefficients from
+ * `chunks` partials over `m` values.
+ */
+function gradFinalize(gpu: Gpu, l: Layout, part: Tensor, chunks: number, m: number, stats: Tensor, weight: Tensor, out: { dweight: Tensor; dbias: Tensor; coef: Tensor }, training: boolean, accum = false): void {
+  const f = finalize(gpu, 'grad_final', l.c, accum);
   gpu.dispatch(
     f.kernel,
     {
@@ -441,17 +444,19 @@ export function batchNormBackward(
   dy: Tensor,
   stats: Tensor,
   weight: Tensor,
-  o: { training: boolean; relu: boolean; layout?: Layout },
+  o: { training: boolean; relu: boolean; layout?: Layout; into?: { dweight?: Tensor | null; dbias?: Tensor | null } },
 ): { dx: Tensor; dweight: Tensor; dbias: Tensor } {
   const l =
     o.layout ??
     layoutOf(x, { weight, bias: weight, runningMean: weight, runningVar: weight });
   const mask = o.relu ? y.buffer : dy.buffer; // y is unused without the ReLU
   const { part, chunks } = gradReduce(gpu, x, dy, mask, stats, l, o.relu);
-  const dweight = Tensor.empty(gpu, [l.c]);
-  const dbias = Tensor.empty(gpu, [l.c]);
+  // Added into the gradients the tape holds (both or neither) when given.
+  const accum = !!(o.into?.dweight && o.into?.dbias);
+  const dweight = accum ? o.into!.dweight! : Tensor.empty(gpu, [l.c]);
+  const dbias = accum ? o.into!.dbias! : Tensor.empty(gpu, [l.c]);
   const coef = Tensor.empty(gpu, [3, l.c]);
-  gradFinalize(gpu, l, part, chunks, l.m, stats, weight, { dweight, dbias, coef }, o.training);
+  gradFinalize(gpu, l, part, chunks, l.m, stats, weight, { dweight, dbias, coef }, o.training, accum);
   const dx = gradApply(gpu, x, dy, mask, stats, coef, l, o.relu);
   part.release();
   coef.release();

@@ -185,7 +185,7 @@ export function conv2dBackwardIm2col(
   w: Tensor | null,
   g: ConvGeometry,
   want: ConvWant,
-  o: Im2colOptions & { splits?: number; saved?: SavedCols } = {},
+  o: Im2colOptions & { splits?: number; saved?: SavedCols; into?: { dW?: Tensor | null; db?: Tensor | null } } = {},
 ): { dx: Tensor | null; dW: Tensor | null; db: Tensor | null } {
   const tiles = matmulTiles(gpu);
   const ck = g.cin * g.kh * g.kw;
@@ -261,10 +261,12 @@ export function conv2dBackwardIm2col(
   let dW: Tensor | null = null;
   let db: Tensor | null = null;
   if (part) {
-    dW = Tensor.empty(gpu, [g.cout, g.cin, g.kh, g.kw]);
-    db = want.bias ? Tensor.empty(gpu, [g.cout]) : null;
+    // Added into the gradients the tape holds (`into`, both or neither) when given.
+    const accum = !!o.into?.dW && (!want.bias || !!o.into?.db);
+    dW = accum ? o.into!.dW! : Tensor.empty(gpu, [g.cout, g.cin, g.kh, g.kw]);
+    db = want.bias ? (accum ? o.into!.db! : Tensor.empty(gpu, [g.cout])) : null;
     const count = g.cout * ncolsW;
-    const reduce = gpu.kernel({ name: 'nn/conv_wgrad_reduce', parts: [{ file: 'kernels/nn/conv_wgrad_reduce.wgsl', code: reduceSrc }], consts: { HAS_BIAS: want.bias } });
+    const reduce = gpu.kernel({ name: 'nn/conv_wgrad_reduce', parts: [{ file: 'kernels/nn/conv_wgrad_reduce.wgsl', code: reduceSrc }], consts: { HAS_BIAS: want.bias, ACCUM: accum } });
     gpu.dispatchOver(
       reduce,
       { p: { count, ncols: ncolsW, ck, splits: totalSplits, inv_ncols: 1 / ncolsW }, part: part.buffer, dW: dW.buffer, db: db?.buffer ?? gpu.dummy },

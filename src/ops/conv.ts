@@ -221,10 +221,10 @@ export function conv2d(tape: Tape | null, x: Tensor, w: Tensor, bias?: Tensor | 
     inputs: bias ? [x, w, bias] : [x, w],
     outputs: [y],
     saved: saved ? [saved.cols, ...(saved.stats ? [saved.stats] : [])] : [],
-    backward: ([gy]) => {
+    backward: ([gy], into) => {
       const g = convGeometry(x.shape, w.shape, o.stride ?? 1, o.padding ?? 0);
       if (convAlgo(gpu, g, o) === 'im2col') {
-        const r = conv2dBackwardIm2col(gpu, gy!, x, w, g, want, { ...o, saved });
+        const r = conv2dBackwardIm2col(gpu, gy!, x, w, g, want, { ...o, saved, into: { dW: into[1], db: into[2] } });
         return bias ? [r.dx, r.dW, r.db] : [r.dx, r.dW];
       }
       const dx = o.inputGrad === false ? null : conv2dInputGrad(gpu, gy!, w, x.shape, o);

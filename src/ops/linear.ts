@@ -29,7 +29,7 @@ function dispatch(
   mode: Mode,
   dims: { batch: number; nin: number; nout: number },
   b: { X?: Tensor; W?: Tensor; G?: Tensor; Y?: Tensor; bias?: Tensor; C: Tensor },
-  flags: { bias: boolean; relu: boolean; mask: boolean },
+  flags: { bias: boolean; relu: boolean; mask: boolean; accum?: boolean },
 ): void {
   const { nin, nout } = dims;
   const base = matmulTiles(gpu);
@@ -52,6 +52,7 @@ function dispatch(
       HAS_BIAS: flags.bias,
       RELU: flags.relu,
       MASK: flags.mask,
+      ACCUM: !!flags.accum,
       A_ROW_FAST: mode === 2, // A = dY^T: consecutive rows are adjacent in memory
     },
   });
@@ -102,14 +103,19 @@ export function linearInputGrad(gpu: Gpu, gy: Tensor, W: Tensor, y?: Tensor): Te
   return dx;
 }
 
-/** dW = dY'^T X and (when withBias) db = column sums of dY'. */
-export function linearWeightGrad(gpu: Gpu, gy: Tensor, x: Tensor, nout: number, withBias: boolean, y?: Tensor): { dW: Tensor; db: Tensor | null } {
+/**
+ * dW = dY'^T X and (when withBias) db = column sums of dY'; added into `into.dW` / `into.db`
+ * (gradients the tape holds) when given.
+ */
+export function linearWeightGrad(
+  gpu: Gpu, gy: Tensor, x: Tensor, nout: number, withBias: boolean, y?: Tensor, into: { dW?: Tensor | null; db?: Tensor | null } = {},
+): { dW: Tensor; db: Tensor | null } {
   const [batch, nin] = x.shape as [number, number];
-  const dW = Tensor.empty(gpu, [nout, nin]);
-  const db = withBias ? Tensor.empty(gpu, [nout]) : null;
-  dispatch(gpu, 2, { batch, nin, nout }, { G: gy, X: x, Y: y, C: dW }, { bias: false, relu: false, mask: !!y });
+  const dW = into.dW ?? Tensor.empty(gpu, [nout, nin]);
+  const db = withBias ? (into.db ?? Tensor.empty(gpu, [nout])) : null;
+  dispatch(gpu, 2, { batch, nin, nout }, { G: gy, X: x, Y: y, C: dW }, { bias: false, relu: false, mask: !!y, accum: !!into.dW });
   if (db) {
-    const k = gpu.kernel({ name: 'nn/linear_bias_grad', parts: [{ file: 'kernels/nn/linear_bias_grad.wgsl', code: biasGradSrc }, ELEMENTWISE], consts: { MASK: !!y } });
+    const k = gpu.kernel({ name: 'nn/linear_bias_grad', parts: [{ file: 'kernels/nn/linear_bias_grad.wgsl', code: biasGradSrc }, ELEMENTWISE], consts: { MASK: !!y, ACCUM: !!into.db } });
     gpu.dispatchOver(k, { p: { batch, nout }, G: gy.buffer, Yf: y?.buffer ?? gpu.dummy, db: db.buffer }, nout);
   }
   return { dW, db };
@@ -124,10 +130,10 @@ export function linear(tape: Tape | null, x: Tensor, W: Tensor, bias?: Tensor | 
     op: 'linear',
     inputs,
     outputs: [y],
-    backward: ([gy]) => {
+    backward: ([gy], into) => {
       const mask = o.relu ? y : undefined;
       const dx = o.inputGrad === false ? null : linearInputGrad(gpu, gy!, W, mask);
-      const { dW, db } = linearWeightGrad(gpu, gy!, x, W.shape[0]!, !!bias, mask);
+      const { dW, db } = linearWeightGrad(gpu, gy!, x, W.shape[0]!, !!bias, mask, { dW: into[1], db: into[2] });
       return bias ? [dx, dW, db] : [dx, dW];
     },
   });

@@ -9,6 +9,7 @@ import { cpuSubgroups } from '../../src/ops/matmul-core.js';
 import { batchNorm } from '../../src/ops/batchnorm.js';
 import { relu } from '../../src/ops/activation.js';
 import { initBatchNorm } from '../../src/nn/init.js';
+import { linear } from '../../src/ops/linear.js';
 
 const TOL = 1e-4;
 
@@ -321,4 +322,69 @@ describe('conv2d then batch norm: statistics from the conv GEMM epilogue (src/op
       tape.dispose();
     });
   }
+});
+
+describe('two views through conv -> BN -> linear on one tape: parameter gradients summed in place', () => {
+  it('equal the sums of the two views run on separate tapes, with the tape doing no separate sums', async () => {
+    const gpu = await testGpu();
+    const s: ConvShape = { nb: 4, cin: 1, h: 12, w: 12, cout: 8, k: 3, stride: 2, pad: 1 };
+    const W = Tensor.from(gpu, randn(s.cout * s.cin * 9, 91, 0.5), [s.cout, s.cin, 3, 3]);
+    const bn = initBatchNorm(gpu, s.cout);
+    gpu.upload(bn.weight.buffer, randn(s.cout, 92, 0.3).map((v) => v + 1));
+    const L = Tensor.from(gpu, randn(5 * s.cout * 36, 93, 0.1), [5, s.cout * 36]);
+    const Lb = Tensor.from(gpu, randn(5, 94), [5]);
+    const views = [0, 1].map((v) => Tensor.from(gpu, randn(s.nb * s.h * s.w, 95 + v), [s.nb, 1, s.h, s.w]));
+    const seeds = [0, 1].map((v) => Tensor.from(gpu, randn(s.nb * 5, 97 + v), [s.nb, 5]));
+    const params = [W, bn.weight, bn.bias, L, Lb];
+    // A flatten recorded on the tape (copies both ways).
+    const flat = (tape: Tape, x: Tensor) => {
+      const y = Tensor.empty(gpu, [s.nb, s.cout * 36]);
+      gpu.copy(x.buffer, 0, y.buffer, 0, x.bytes);
+      tape.record({ op: 'flatten', inputs: [x], outputs: [y], backward: ([g]) => {
+        const d = Tensor.empty(gpu, x.shape);
+        gpu.copy(g!.buffer, 0, d.buffer, 0, x.bytes);
+        return [d];
+      } });
+      return y;
+    };
+    const forward = (tape: Tape, x: Tensor) => {
+      const h = batchNorm(tape, conv2d(tape, x, W, null, { stride: 2, padding: 1, inputGrad: false }), bn, { relu: true });
+      return linear(tape, flat(tape, h), L, Lb);
+    };
+    // Separately: one view per tape.
+    const want: Float32Array[][] = [];
+    for (const v of [0, 1]) {
+      const t = new Tape(gpu);
+      t.watch(...params);
+      t.backward(forward(t, views[v]!), seeds[v]!);
+      want.push(await Promise.all(params.map((p) => p.grad!.read())));
+      for (const p of params) { p.grad!.release(); p.grad = null; }
+      t.dispose();
+    }
+    // Together: both views on one tape, one root joining them.
+    const t = new Tape(gpu);
+    t.watch(...params);
+    const z = [0, 1].map((v) => forward(t, views[v]!));
+    const root = Tensor.zeros(gpu, [1]);
+    const [s0, s1] = [await seeds[0]!.read(), await seeds[1]!.read()];
+    t.record({ op: 'join', inputs: z, outputs: [root], backward: () => [Tensor.from(gpu, s0, z[0]!.shape), Tensor.from(gpu, s1, z[1]!.shape)] });
+    const before = gpu.dispatchCount;
+    t.backward(root, Tensor.zeros(gpu, [1]));
+    const together = gpu.dispatchCount - before;
+    for (const [i, p] of params.entries()) {
+      expectClose(await p.grad!.read(), want[0]![i]!.map((v, j) => v + want[1]![i]![j]!), 1e-5, `grad ${i}`);
+    }
+    t.dispose();
+    // One view's backward, parameters watched: the joined backward is exactly two of these
+    // (every second-view gradient summed in place, no axpy), but for the implicit-GEMM conv's
+    // weight gradient (GPU family), which the tape still sums with one axpy.
+    for (const p of params) { p.grad!.release(); p.grad = null; }
+    const sep = new Tape(gpu);
+    sep.watch(...params);
+    const y = forward(sep, views[0]!);
+    const b0 = gpu.dispatchCount;
+    sep.backward(y, seeds[0]!);
+    expect(together).toBe(2 * (gpu.dispatchCount - b0) + (gpu.tuning === 'cpu' ? 0 : 1));
+    sep.dispose();
+  });
 });
