@@ -9,6 +9,8 @@
 @group(0) @binding(4) var<storage, read_write> db: array<f32>;
 const HAS_BIAS: bool = false;
 const SPLIT: bool = false;
+// Unsplit: add into dW and db (gradients the tape already holds) instead of writing them.
+const ACCUM: bool = false;
 
 fn ncols() -> u32 { return p.cin * p.kh * p.kw + select(0u, 1u, HAS_BIAS); }
 fn mm_dims(b: u32) -> vec3<u32> { return vec3<u32>(p.cout, ncols(), min(p.kchunk, p.ktotal - b * p.kchunk)); }
@@ -29,5 +31,9 @@ fn mm_readB(b: u32, k: u32, col: u32) -> f32 {
 fn mm_write(b: u32, row: u32, col: u32, v: f32) {
   if (SPLIT) { dW[(b * p.cout + row) * ncols() + col] = v; return; }
   let ck = p.cin * p.kh * p.kw;
-  if (HAS_BIAS && col == ck) { db[row] = v; } else { dW[row * ck + col] = v; }
+  if (HAS_BIAS && col == ck) {
+    if (ACCUM) { db[row] += v; } else { db[row] = v; }
+  } else {
+    if (ACCUM) { dW[row * ck + col] += v; } else { dW[row * ck + col] = v; }
+  }
 }

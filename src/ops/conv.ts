@@ -160,7 +160,7 @@ export function conv2dWeightGrad(
   x: Tensor,
   wShape: readonly number[],
   withBias: boolean,
-  o: Conv2dOptions & { splits?: number } = {},
+  o: Conv2dOptions & { splits?: number; into?: { dW?: Tensor | null; db?: Tensor | null } } = {},
 ): { dW: Tensor; db: Tensor | null } {
   const g = convGeometry(x.shape, wShape, o.stride ?? 1, o.padding ?? 0);
   if (convAlgo(gpu, g, o) === 'im2col') {
@@ -176,14 +176,16 @@ export function conv2dWeightGrad(
   const splits = Math.max(1, Math.min(o.splits ?? Math.ceil(32 / (gx * gyy)), Math.floor(K / 256) || 1, 65535));
   const kchunk = Math.ceil(K / splits);
   const nsplit = Math.ceil(K / kchunk);
-  const dW = Tensor.empty(gpu, [g.cout, g.cin, g.kh, g.kw]);
-  const db = withBias ? Tensor.empty(gpu, [g.cout]) : null;
   const split = nsplit > 1;
+  // Added into the gradients the tape holds (`into`, both or neither) when given.
+  const accum = !!o.into?.dW && (!withBias || !!o.into?.db);
+  const dW = accum ? o.into!.dW! : Tensor.empty(gpu, [g.cout, g.cin, g.kh, g.kw]);
+  const db = withBias ? (accum ? o.into!.db! : Tensor.empty(gpu, [g.cout])) : null;
   const part = split ? Tensor.empty(gpu, [nsplit, g.cout, ncols]) : null;
   const kernel = gpu.kernel({
     name: 'nn/conv_wgrad',
     parts: [INDEX, COMMON, { file: 'kernels/nn/conv_wgrad.wgsl', code: wgradSrc }, MATMUL_SCALAR_HOOKS, ...core(gpu, tiles)],
-    consts: { ...tileConsts(tiles), HAS_BIAS: withBias, SPLIT: split, A_ROW_FAST: false },
+    consts: { ...tileConsts(tiles), HAS_BIAS: withBias, SPLIT: split, ACCUM: accum && !split, A_ROW_FAST: false },
   });
   gpu.dispatch(
     kernel,
@@ -193,7 +195,7 @@ export function conv2dWeightGrad(
   );
   if (part) {
     const count = g.cout * ncols;
-    const reduce = gpu.kernel({ name: 'nn/conv_wgrad_reduce', parts: [{ file: 'kernels/nn/conv_wgrad_reduce.wgsl', code: reduceSrc }], consts: { HAS_BIAS: withBias } });
+    const reduce = gpu.kernel({ name: 'nn/conv_wgrad_reduce', parts: [{ file: 'kernels/nn/conv_wgrad_reduce.wgsl', code: reduceSrc }], consts: { HAS_BIAS: withBias, ACCUM: accum } });
     gpu.dispatchOver(
       reduce,
       { p: { count, ncols, ck, splits: nsplit, inv_ncols: 1 / ncols }, part: part.buffer, dW: dW.buffer, db: db?.buffer ?? gpu.dummy },
@@ -228,7 +230,7 @@ export function conv2d(tape: Tape | null, x: Tensor, w: Tensor, bias?: Tensor | 
         return bias ? [r.dx, r.dW, r.db] : [r.dx, r.dW];
       }
       const dx = o.inputGrad === false ? null : conv2dInputGrad(gpu, gy!, w, x.shape, o);
-      const { dW, db } = conv2dWeightGrad(gpu, gy!, x, w.shape, !!bias, o);
+      const { dW, db } = conv2dWeightGrad(gpu, gy!, x, w.shape, !!bias, { ...o, into: { dW: into[1], db: into[2] } });
       return bias ? [dx, dW, db] : [dx, dW];
     },
   });
