@@ -146,10 +146,11 @@ from torch import nn
 CONV = [
 ${convs.join('\n')}
 ]
-# Representation: average pool to a REPR_GRID x REPR_GRID grid (window, stride), flattened NCHW;
-# REPR_GRID 1 is a global average pool.
+# Representation: REPR_POOL_TYPE ("avg" or "max") pool to a REPR_GRID x REPR_GRID grid (window,
+# stride), flattened NCHW; REPR_GRID 1 is a global average pool.
 REPR_GRID = ${g.grid}
 REPR_POOL = ${g.pool ? `(${g.pool.k}, ${g.pool.s})` : 'None'}
+REPR_POOL_TYPE = ${py(cfg.model.reprPool ?? 'avg')}
 REPR_DIM = ${g.reprDim}
 EXPANDER = ${py(cfg.model.expander)}
 # Evaluation input: the whole image resized (bilinear) to SIZE x SIZE, then (x / 255 - MEAN) / STD.
@@ -169,7 +170,10 @@ def build_encoder():
         if pool:
             block["pool"] = nn.MaxPool2d(2, 2)
         layers[str(i)] = nn.Sequential(block)
-    layers["pool"] = nn.AvgPool2d(*REPR_POOL) if REPR_GRID > 1 else nn.AdaptiveAvgPool2d(1)
+    if REPR_GRID == 1:
+        layers["pool"] = nn.AdaptiveAvgPool2d(1)
+    else:
+        layers["pool"] = nn.MaxPool2d(*REPR_POOL) if REPR_POOL_TYPE == "max" else nn.AvgPool2d(*REPR_POOL)
     layers["flatten"] = nn.Flatten()
     return nn.Sequential(layers)
 

@@ -28,6 +28,8 @@ export interface ModelConfig {
    * pool to a g x g grid, flattened (R = channels x g²), which keeps coarse layout.
    */
   reprGrid?: number;
+  /** Grid pooling (reprGrid > 1): 'avg' (default) or 'max' over each window. */
+  reprPool?: 'avg' | 'max';
 }
 
 interface ConvBlock {
@@ -162,7 +164,7 @@ export class VicregModel {
     const g = this.cfg.reprGrid ?? 1;
     if (g > 1) {
       const { k, s } = gridWindow(h.shape[2]!, g);
-      const p = avgPool2d(tape, h, k, s);
+      const p = this.cfg.reprPool === 'max' ? maxPool2d(tape, h, k, s) : avgPool2d(tape, h, k, s);
       if (release) h.release();
       return flatten(tape, p);
     }

@@ -66,6 +66,9 @@ export const PRESETS: Record<string, TrainConfig> = {
         [64, 3, 1, false],
       ],
       reprGrid: 3,
+      // Max over each grid window instead of the average (seed 0, same code, 2026-12-02: kNN
+      // 87.39% -> 88.15%, linear 89.02% -> 89.20%; at random init 83.56% -> 84.52% kNN).
+      reprPool: 'max',
       expander: [256, 256, 256],
     },
     // Small batches: more steps for the same compute, which a 2-epoch run needs more
@@ -182,6 +185,7 @@ export function resolveConfig(preset: string, over: ConfigOverrides = {}): Train
   if (!c.model.conv.length) bad('the encoder needs at least one conv block');
   for (const [o, k, s] of c.model.conv) if (!(o >= 1 && k >= 1 && s >= 1)) bad('conv blocks need positive channels, kernel and stride');
   if (c.model.expander.length < 1) bad('the expander needs at least one layer');
+  if (c.model.reprPool !== undefined && c.model.reprPool !== 'avg' && c.model.reprPool !== 'max') bad(`reprPool must be 'avg' or 'max', got '${c.model.reprPool}'`);
   if (!(c.trainLimit >= 0 && c.testLimit >= 0)) bad('limits must be >= 0');
   return c;
 }

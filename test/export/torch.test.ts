@@ -82,12 +82,13 @@ beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'vicreg-export-'));
   runDir = join(tmp, 'run');
   data = { train: synth(320, 1), test: synth(300, 2), height: 28, width: 28 };
-  // 20 px: 20 -(5x5/2)-> 10 -(pool)-> 5 -> 5, grid 2 = two overlapping 3x3 windows (stride 2).
+  // 20 px: 20 -(5x5/2)-> 10 -(pool)-> 5 -> 5, grid 2 = two overlapping 3x3 windows (stride 2),
+  // max-pooled as in the quick preset.
   cfg = resolveConfig('smoke', {
     epochs: 2,
     baseLr: 16,
     augment: { size: 20 },
-    model: { inChannels: 1, conv: [[8, 5, 2, true], [16, 3, 1, false]], reprGrid: 2, expander: [32, 32] },
+    model: { inChannels: 1, conv: [[8, 5, 2, true], [16, 3, 1, false]], reprGrid: 2, reprPool: 'max', expander: [32, 32] },
   });
   const res = await train({ outDir: runDir, config: cfg, data, gpu, stderr: { write: () => true, isTTY: false } });
   expect(res.status).toBe('done');
