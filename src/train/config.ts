@@ -54,7 +54,7 @@ export const PRESETS: Record<string, TrainConfig> = {
     preset: 'quick',
     model: {
       inChannels: 1,
-      // 28 -(5x5 stride 2)-> 14 -(max pool)-> 7 -> 7, then a 3x3 grid of average pools
+      // 28 -(5x5 stride 2)-> 14 -(max pool)-> 7 -> 7, then a 3x3 grid of pools
       // (3x3 windows, stride 2): R = 64 x 9 = 576. The strided first layer keeps BN/ReLU to a
       // quarter of the pixels (and the images need no input gradient); the grid keeps the coarse
       // layout that a global pool drops (measured on a 10k/2k subset, 195 steps: kNN 83.2% /
