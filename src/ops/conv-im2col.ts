@@ -177,6 +177,23 @@ export function backwardDyLayout(gpu: Gpu, g: ConvGeometry, want: ConvWant, o: {
 // (batch = image, N = oh*ow, at the price of a partly empty last column tile per image).
 const dyDirect = (g: ConvGeometry, want: ConvWant) => !want.dW && g.cin * g.kh * g.kw < 64;
 
+/** Gradients of a conv's weight and bias that the tape already holds (its `accumulate`). */
+export interface HeldGrads {
+  dW?: Tensor | null;
+  db?: Tensor | null;
+}
+
+/**
+ * Where a weight gradient (and bias gradient) is written: into the held ones (both, or the
+ * weight's alone without a bias: one kernel writes both), else new tensors; `accum` says which.
+ */
+export function weightGradTargets(gpu: Gpu, g: ConvGeometry, withBias: boolean, into: HeldGrads = {}): { dW: Tensor; db: Tensor | null; accum: boolean } {
+  const accum = !!into.dW && (!withBias || !!into.db);
+  const dW = accum ? into.dW! : Tensor.empty(gpu, [g.cout, g.cin, g.kh, g.kw]);
+  const db = withBias ? (accum ? into.db! : Tensor.empty(gpu, [g.cout])) : null;
+  return { dW, db, accum };
+}
+
 /** Both conv gradients in one pass over image chunks (dY is transposed once per chunk). */
 export function conv2dBackwardIm2col(
   gpu: Gpu,
@@ -185,7 +202,7 @@ export function conv2dBackwardIm2col(
   w: Tensor | null,
   g: ConvGeometry,
   want: ConvWant,
-  o: Im2colOptions & { splits?: number; saved?: SavedCols; into?: { dW?: Tensor | null; db?: Tensor | null } } = {},
+  o: Im2colOptions & { splits?: number; saved?: SavedCols; into?: HeldGrads } = {},
 ): { dx: Tensor | null; dW: Tensor | null; db: Tensor | null } {
   const tiles = matmulTiles(gpu);
   const ck = g.cin * g.kh * g.kw;
@@ -261,12 +278,11 @@ export function conv2dBackwardIm2col(
   let dW: Tensor | null = null;
   let db: Tensor | null = null;
   if (part) {
-    // Added into the gradients the tape holds (`into`, both or neither) when given.
-    const accum = !!o.into?.dW && (!want.bias || !!o.into?.db);
-    dW = accum ? o.into!.dW! : Tensor.empty(gpu, [g.cout, g.cin, g.kh, g.kw]);
-    db = want.bias ? (accum ? o.into!.db! : Tensor.empty(gpu, [g.cout])) : null;
+    const t = weightGradTargets(gpu, g, want.bias, o.into);
+    dW = t.dW;
+    db = t.db;
     const count = g.cout * ncolsW;
-    const reduce = gpu.kernel({ name: 'nn/conv_wgrad_reduce', parts: [{ file: 'kernels/nn/conv_wgrad_reduce.wgsl', code: reduceSrc }], consts: { HAS_BIAS: want.bias, ACCUM: accum } });
+    const reduce = gpu.kernel({ name: 'nn/conv_wgrad_reduce', parts: [{ file: 'kernels/nn/conv_wgrad_reduce.wgsl', code: reduceSrc }], consts: { HAS_BIAS: want.bias, ACCUM: t.accum } });
     gpu.dispatchOver(
       reduce,
       { p: { count, ncols: ncolsW, ck, splits: totalSplits, inv_ncols: 1 / ncolsW }, part: part.buffer, dW: dW.buffer, db: db?.buffer ?? gpu.dummy },

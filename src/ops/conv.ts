@@ -19,7 +19,7 @@ import type { Tape } from '../tape.js';
 import { relu } from './activation.js';
 import { Tensor } from '../tensor.js';
 import indexSrc from '../../kernels/common/index.wgsl';
-import { backwardDyLayout, conv2dBackwardIm2col, conv2dForwardIm2col, im2colFits, type SavedCols } from './conv-im2col.js';
+import { backwardDyLayout, conv2dBackwardIm2col, conv2dForwardIm2col, im2colFits, weightGradTargets, type HeldGrads, type SavedCols } from './conv-im2col.js';
 import { wantChannelMajorGrad } from './channel-major.js';
 import { MATMUL_CORE, MATMUL_SCALAR_HOOKS, matmulCore, matmulGrid, matmulTiles, tileConsts, type MatmulTiles } from './matmul-core.js';
 
@@ -160,7 +160,7 @@ export function conv2dWeightGrad(
   x: Tensor,
   wShape: readonly number[],
   withBias: boolean,
-  o: Conv2dOptions & { splits?: number; into?: { dW?: Tensor | null; db?: Tensor | null } } = {},
+  o: Conv2dOptions & { splits?: number; into?: HeldGrads } = {},
 ): { dW: Tensor; db: Tensor | null } {
   const g = convGeometry(x.shape, wShape, o.stride ?? 1, o.padding ?? 0);
   if (convAlgo(gpu, g, o) === 'im2col') {
@@ -177,10 +177,7 @@ export function conv2dWeightGrad(
   const kchunk = Math.ceil(K / splits);
   const nsplit = Math.ceil(K / kchunk);
   const split = nsplit > 1;
-  // Added into the gradients the tape holds (`into`, both or neither) when given.
-  const accum = !!o.into?.dW && (!withBias || !!o.into?.db);
-  const dW = accum ? o.into!.dW! : Tensor.empty(gpu, [g.cout, g.cin, g.kh, g.kw]);
-  const db = withBias ? (accum ? o.into!.db! : Tensor.empty(gpu, [g.cout])) : null;
+  const { dW, db, accum } = weightGradTargets(gpu, g, withBias, o.into);
   const part = split ? Tensor.empty(gpu, [nsplit, g.cout, ncols]) : null;
   const kernel = gpu.kernel({
     name: 'nn/conv_wgrad',
