@@ -61,19 +61,18 @@ def knn(ftr, fte, k=20, t=0.07):
 
 
 mtr, mte = maps(xtr), maps(xte)
-k, s = enc.REPR_POOL or (mtr.shape[-1], 1)
-own = F.max_pool2d if enc.REPR_POOL_TYPE == 'max' else F.avg_pool2d
-variants = {
-    f'the run\'s own ({enc.REPR_POOL_TYPE} {k}x{k} stride {s})': lambda x: own(x, k, s),
-    f'max {k}x{k} stride {s}': lambda x: F.max_pool2d(x, k, s),
-    f'avg {k}x{k} stride {s}': lambda x: F.avg_pool2d(x, k, s),
-    f'max and avg {k}x{k} stride {s}, concatenated': lambda x: torch.cat([F.max_pool2d(x, k, s), F.avg_pool2d(x, k, s)], 1),
-    'max 4x4 stride 3 (2x2 grid)': lambda x: F.max_pool2d(x, 4, 3),
-    'global max': lambda x: F.adaptive_max_pool2d(x, 1),
-    'the whole map': lambda x: x,
-}
+# The run's own pooling is the exported module's; the others are what it is compared with.
+variants = {f'the run\'s own ({enc.REPR_POOL_TYPE}, grid {enc.REPR_GRID})': m.pool}
+if enc.REPR_POOL:
+    k, s = enc.REPR_POOL
+    other, name = (F.avg_pool2d, 'avg') if enc.REPR_POOL_TYPE == 'max' else (F.max_pool2d, 'max')
+    variants[f'{name} {k}x{k} stride {s}'] = lambda x: other(x, k, s)
+    variants[f'max and avg {k}x{k} stride {s}, concatenated'] = lambda x: torch.cat([F.max_pool2d(x, k, s), F.avg_pool2d(x, k, s)], 1)
+variants['max 4x4 stride 3 (2x2 grid on 7x7)'] = lambda x: F.max_pool2d(x, 4, 3)
+variants['global max'] = lambda x: F.adaptive_max_pool2d(x, 1)
+variants['the whole map'] = lambda x: x
 for name, pool in variants.items():
-    a, b = pool(mtr).flatten(1), pool(mte).flatten(1)
-    plain = knn(a, b)
+    with torch.no_grad():
+        a, b = pool(mtr).flatten(1), pool(mte).flatten(1)
     mu = a.mean(0)
-    print(f'{name:48s} R={a.shape[1]:5d}  kNN {plain:.2f}%  centred {knn(a - mu, b - mu):.2f}%', flush=True)
+    print(f'{name:48s} R={a.shape[1]:5d}  kNN {knn(a, b):.2f}%  centred {knn(a - mu, b - mu):.2f}%', flush=True)
