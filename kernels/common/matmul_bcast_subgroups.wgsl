@@ -20,5 +20,17 @@ fn mm_bcast_lane(v: f32, l: u32) -> f32 {
     default: { return subgroupBroadcast(v, 7u); }
   }
 }
+fn mm_bcast_lane4(v: vec4<f32>, l: u32) -> vec4<f32> {
+  switch (l) {
+    case 0u: { return subgroupBroadcast(v, 0u); }
+    case 1u: { return subgroupBroadcast(v, 1u); }
+    case 2u: { return subgroupBroadcast(v, 2u); }
+    case 3u: { return subgroupBroadcast(v, 3u); }
+    case 4u: { return subgroupBroadcast(v, 4u); }
+    case 5u: { return subgroupBroadcast(v, 5u); }
+    case 6u: { return subgroupBroadcast(v, 6u); }
+    default: { return subgroupBroadcast(v, 7u); }
+  }
+}
 // Sum over the subgroup's 8 lanes (MM_ROW_STATS).
 fn mm_lanes_sum(v: f32) -> f32 { return subgroupAdd(v); }

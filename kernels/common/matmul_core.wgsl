@@ -179,38 +179,59 @@ fn mm_cpu(b: u32, wg: vec3<u32>, li: u32) -> f32 {
           }
         }
       }
-      var bq: array<vec4<f32>, RN>;
+      var bk: array<array<f32, RN>, 4>; // B[k + kk, this invocation's column j]
       if (VEC_B == 2u) {
-        for (var j = 0u; j < RN; j++) { bq[j] = mm_readB4(b, k, mm_cpu_col(wg.x, li, j)); }
-      }
-      for (var kk = 0u; kk < 4u; kk++) {
-        var bv: array<f32, RN>;
-        if (VEC_B == 1u) {
-          for (var u = 0u; u < RN / 4u; u++) {
-            let v = mm_readB4(b, k + kk, mm_cpu_col(wg.x, li, u * 4u));
-            bv[u * 4u] = v.x; bv[u * 4u + 1u] = v.y; bv[u * 4u + 2u] = v.z; bv[u * 4u + 3u] = v.w;
-          }
-        } else if (VEC_B == 2u) {
-          for (var j = 0u; j < RN; j++) { bv[j] = bq[j][kk]; }
-        } else {
-          for (var j = 0u; j < RN; j++) { bv[j] = mm_readB(b, k + kk, mm_cpu_col(wg.x, li, j)); }
+        for (var j = 0u; j < RN; j++) {
+          let v = mm_readB4(b, k, mm_cpu_col(wg.x, li, j));
+          bk[0][j] = v.x; bk[1][j] = v.y; bk[2][j] = v.z; bk[3][j] = v.w;
         }
-        for (var q = 0u; q < TILE_M / 8u; q++) {
-          var a8: array<f32, 8>;
-          if (MM_SUBGROUPS && VEC_A == 1u) {
-            a8 = mm_bcast8(av[q][kk]);
-          } else if (MM_SUBGROUPS && VEC_A == 2u) {
+      } else {
+        for (var kk = 0u; kk < 4u; kk++) {
+          if (VEC_B == 1u) {
+            for (var u = 0u; u < RN / 4u; u++) {
+              let v = mm_readB4(b, k + kk, mm_cpu_col(wg.x, li, u * 4u));
+              bk[kk][u * 4u] = v.x; bk[kk][u * 4u + 1u] = v.y; bk[kk][u * 4u + 2u] = v.z; bk[kk][u * 4u + 3u] = v.w;
+            }
+          } else {
+            for (var j = 0u; j < RN; j++) { bk[kk][j] = mm_readB(b, k + kk, mm_cpu_col(wg.x, li, j)); }
+          }
+        }
+      }
+      if (MM_SUBGROUPS && VEC_A == 2u) {
+        // K-major A: k outermost. In the accumulator-major order below this operand's lane
+        // arithmetic no longer folds (measured ~3x slower).
+        for (var kk = 0u; kk < 4u; kk++) {
+          for (var q = 0u; q < TILE_M / 8u; q++) {
             for (var i = 0u; i < 8u; i++) {
               let v = kk * (TILE_M / 4u) + q * 2u + i / 4u;
-              a8[i] = mm_bcast_lane(av[v / 8u][i % 4u], v % 8u);
+              let a = mm_bcast_lane(av[v / 8u][i % 4u], v % 8u);
+              for (var j = 0u; j < RN; j++) { acc[q * 8u + i][j] = fma(a, bk[kk][j], acc[q * 8u + i][j]); }
             }
-          } else if (MM_SUBGROUPS) {
-            a8 = mm_bcast8(mm_readA(b, row0 + q * 8u + lane, k + kk));
-          } else {
-            for (var i = 0u; i < 8u; i++) { a8[i] = mm_readA(b, row0 + q * 8u + i, k + kk); }
           }
-          for (var i = 0u; i < 8u; i++) {
-            for (var j = 0u; j < RN; j++) { acc[q * 8u + i][j] = fma(a8[i], bv[j], acc[q * 8u + i][j]); }
+        }
+        continue;
+      }
+      // Accumulator-major: each accumulator takes the group's 4 FMAs in a row, so that a
+      // spilled one is reloaded and stored once per 4 k, not once per k (1.1-1.5x on the
+      // step's GEMMs, docs/kernels.md).
+      for (var q = 0u; q < TILE_M / 8u; q++) {
+        var own = vec4<f32>(0.0); // VEC_A = 0 with subgroups: this lane's row q*8+lane, k..k+3
+        if (MM_SUBGROUPS && VEC_A == 0u) {
+          let row = row0 + q * 8u + lane;
+          own = vec4<f32>(mm_readA(b, row, k), mm_readA(b, row, k + 1u), mm_readA(b, row, k + 2u), mm_readA(b, row, k + 3u));
+        }
+        for (var i = 0u; i < 8u; i++) {
+          var a4: vec4<f32>; // A[row q*8+i, k..k+3]
+          if (MM_SUBGROUPS && VEC_A == 1u) {
+            a4 = mm_bcast_lane4(av[q], i);
+          } else if (MM_SUBGROUPS) {
+            a4 = mm_bcast_lane4(own, i);
+          } else {
+            let row = row0 + q * 8u + i;
+            a4 = vec4<f32>(mm_readA(b, row, k), mm_readA(b, row, k + 1u), mm_readA(b, row, k + 2u), mm_readA(b, row, k + 3u));
+          }
+          for (var j = 0u; j < RN; j++) {
+            acc[q * 8u + i][j] = fma(a4.w, bk[3][j], fma(a4.z, bk[2][j], fma(a4.y, bk[1][j], fma(a4.x, bk[0][j], acc[q * 8u + i][j]))));
           }
         }
       }

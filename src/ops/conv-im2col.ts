@@ -109,7 +109,7 @@ export function conv2dForwardIm2col(
 ): Tensor {
   const base = matmulTiles(gpu);
   const ck = g.cin * g.kh * g.kw;
-  const tiles = base.MM_CPU ? { ...base, TILE_M: cpuTileRows(g.cout, { k: ck }) } : base;
+  const tiles = base.MM_CPU ? { ...base, TILE_M: cpuTileRows(g.cout) } : base;
   const y = Tensor.empty(gpu, [g.nb, g.cout, g.oh, g.ow]);
   const parts = chunks(gpu, g, ck, tiles.TILE_N, o.chunkFloats ?? CHUNK_FLOATS);
   const cols = Tensor.empty(gpu, [ck * parts[0]!.ldc]);
@@ -145,7 +145,7 @@ export interface ConvWant {
 export function backwardChunks(gpu: Gpu, g: ConvGeometry, want: ConvWant, o: { chunkFloats?: number; splits?: number } = {}): (Chunk & { splits: number })[] {
   const tiles = matmulTiles(gpu);
   const ck = g.cin * g.kh * g.kw;
-  const wtiles = tiles.MM_CPU ? cpuTilesFor(ck, g.cout, { transB: true }) : tiles;
+  const wtiles = tiles.MM_CPU ? cpuTilesFor(ck, g.cout) : tiles;
   // K-splits of the weight gradient per chunk: enough workgroups to occupy the adapter.
   const wTiles = Math.ceil(g.cout / wtiles.TILE_M) * Math.ceil(ck / wtiles.TILE_N);
   const parts = chunks(gpu, g, Math.max(ck, g.cout), tiles.TILE_N, o.chunkFloats ?? CHUNK_FLOATS);
@@ -209,7 +209,7 @@ export function conv2dBackwardIm2col(
   // Partial slices are [cout, ck (+1: db)]; the GEMM writes the ck dW columns, a row sum of
   // dyt the db column (a ones row in cols would cost the GEMM a mostly empty extra tile).
   const ncolsW = ck + (want.bias ? 1 : 0);
-  const wtiles = tiles.MM_CPU ? cpuTilesFor(ck, g.cout, { transB: true }) : tiles;
+  const wtiles = tiles.MM_CPU ? cpuTilesFor(ck, g.cout) : tiles;
   const shaped = backwardChunks(gpu, g, want, o);
   const maxLdc = Math.max(...shaped.map((c) => c.ldc));
   const direct = dyDirect(g, want);
@@ -260,7 +260,7 @@ export function conv2dBackwardIm2col(
         // lavapipe, min of 25: 12.4 -> 8.7-9.6 ms). Only with subgroup broadcasts: without them
         // a taller block is many unrolled loads, which LLVM compiles for minutes.
         wt ??= transpose(gpu, w.buffer, g.cout, ck);
-        gemm(gpu, { A: wt.buffer, B: dyt.buffer, C: dcols.buffer, M: ck, N: c.ldc, K: g.cout, lda: g.cout, ldb: c.ldc, ldc: c.ldc, tiles: { ...tiles, TILE_M: cpuTileRows(ck, { k: g.cout }) } });
+        gemm(gpu, { A: wt.buffer, B: dyt.buffer, C: dcols.buffer, M: ck, N: c.ldc, K: g.cout, lda: g.cout, ldb: c.ldc, ldc: c.ldc, tiles: { ...tiles, TILE_M: cpuTileRows(ck) } });
       } else {
         gemm(gpu, { A: w.buffer, B: dyt.buffer, C: dcols.buffer, M: ck, N: c.ldc, K: g.cout, transA: true, lda: ck, ldb: c.ldc, ldc: c.ldc, tiles });
       }

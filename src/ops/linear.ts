@@ -33,10 +33,9 @@ function dispatch(
 ): void {
   const { nin, nout } = dims;
   const base = matmulTiles(gpu);
-  // CPU loop: register-block rows by shape (cpuTileRows): forward reads W along K (B^T), dX reads W
-  // row-major, dW reads dY K-major.
+  // CPU loop: register-block rows by shape (cpuTileRows); dW reads dY K-major.
   const [M, N] = mode === 0 ? [dims.batch, dims.nout] : mode === 1 ? [dims.batch, dims.nin] : [dims.nout, dims.nin];
-  const rows: RowHints = mode === 0 ? { k: nin, transB: true } : mode === 1 ? { k: nout } : { aDir: 2 };
+  const rows: RowHints = mode === 2 ? { aDir: 2 } : {};
   const tiles = base.MM_CPU ? { ...base, TILE_M: cpuTileRows(M, rows) } : base;
   const spec = (vec: boolean): KernelSpec => ({
     name: vec ? 'nn/linear+vec4' : 'nn/linear',

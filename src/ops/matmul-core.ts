@@ -70,36 +70,32 @@ export function cpuTilesFor(n: number, m?: number, rows: RowHints = {}): MatmulT
   return m === undefined ? best : { ...best, TILE_M: cpuTileRows(m, rows) };
 }
 
-/** What the row-block choice depends on: A's vector direction, K, and whether B is read along K. */
+/** What the row-block choice depends on: A's vector direction. */
 export interface RowHints {
   /** 2: A stored K-major (transposed). */
   aDir?: 1 | 2;
-  k?: number;
-  transB?: boolean;
 }
 
 /**
- * Register-block rows for an M-row output (CPU loop): 16, 24 or 32. Taller blocks read each B
- * value for more rows (fewer loads per FMA) but keep more accumulators live. Measured in one
- * process, min of 30, on a Zen 4 EPYC with AVX-512 and with it masked off
- * (GALLIUM_OVERRIDE_CPU_CAPS=avx, i.e. AVX2 + FMA), ms for 16 / 24 / 32 rows:
- *   conv1 fwd 24 x 18816 x 25        5.94 / 3.32 / 3.55    AVX2: 3.64 / 3.81 / 3.15
- *   conv2 fwd 64 x 4736 x 216        9.48 / 11.8 / 8.93    AVX2: 10.4 / 11.6 / 8.60
- *   conv2 dW 64 x 216 x 4736 (B^T)   7.35 / 8.43 / 6.03    AVX2: 6.08 / 4.80 / 3.02
- *   expander fwd 96 x 256 x 256 (B^T) 0.81 / 0.83 / 0.76   AVX2: 0.73 / 0.74 / 0.68
- *   expander dX 96 x 256 x 256       1.42 / 1.37 / 1.21    AVX2: 1.43 / 1.25 / 1.12
- *   kNN 256 x 16384 x 256 (B^T)      172 / 152 / 132       AVX2: 149 / 126 / 129
- *   1024^3                           152 / 157 / 209       AVX2: 136 / 145 / 147
- * So: 24 where it pads fewer rows than 16 (M = 24); 32 where it pads no more than 16 and either
- * B is read along K (B^T) or K <= 512 (the 1024^3 product lost 1.4x); else 16. K-major A stays
- * at 16: a 32-row block there was 5-10x slower (its lane arithmetic no longer folds).
+ * Register-block rows for an M-row output (CPU loop): 24, or 16 where that pads at least 10%
+ * fewer rows. With the accumulator-major loop (each accumulator takes 4 FMAs in a row) a
+ * 24-row block beat 16 rows on every shape but those 16 rows tile exactly (M = 64: equal), and
+ * 32 rows was 2x slower (it spills past what the order saves). Measured in one process
+ * (2026-12-08, Intel Xeon, AVX-512 / with GALLIUM_OVERRIDE_CPU_CAPS=avx, i.e. AVX2 + FMA),
+ * ms for 16 / 24 rows:
+ *   1024^3                            98 / 90     AVX2: 103 / 98
+ *   conv2 fwd 64 x 4736 x 216        9.0 / 8.9    AVX2: 8.4 / 8.8
+ *   expander fwd 96 x 256 x 256 (B^T) 0.76 / 0.71 AVX2: 0.82 / 0.77
+ *   expander dX 96 x 256 x 256       0.81 / 0.79  AVX2: 0.81 / 0.61
+ *   conv2 dW 64 x 216 x 4736 (B^T)   6.0 / 6.0    AVX2: 6.8 / 7.1
+ *   kNN-like 256 x 4096 x 256 (B^T)   28 / 27     AVX2: 28 / 27
+ * K-major A stays at 16 (its loop keeps k outermost; a 32-row block there was 5-10x slower:
+ * its lane arithmetic no longer folds).
  */
 export function cpuTileRows(m: number, h: RowHints = {}): number {
   if (h.aDir === 2) return 16;
   const padded = (t: number) => Math.ceil(m / t) * t;
-  if (padded(24) < padded(16)) return 24;
-  if (padded(32) <= padded(16) && (h.transB || (h.k ?? Infinity) <= 512)) return 32;
-  return 16;
+  return padded(24) * 0.9 < padded(16) ? 24 : 16;
 }
 
 /**

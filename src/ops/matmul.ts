@@ -59,7 +59,7 @@ const aligned4 = (...xs: (number | undefined)[]) => xs.every((x) => (x ?? 0) % 4
 /** Records C = op(A) op(B) on the shared core. */
 export function gemm(gpu: Gpu, s: GemmSpec): void {
   const base = matmulTiles(gpu);
-  const tiles = s.tiles ?? (base.MM_CPU ? cpuTilesFor(s.N, s.M, { aDir: s.transA ? 2 : 1, k: s.K, transB: s.transB }) : base);
+  const tiles = s.tiles ?? (base.MM_CPU ? cpuTilesFor(s.N, s.M, { aDir: s.transA ? 2 : 1 }) : base);
   const vec = tiles.MM_CPU && s.vec !== false
     ? matmulVec(
         aligned4(s.lda, s.offA, s.batchStrideA) ? 4 : 1, s.transA ? 2 : 1,
