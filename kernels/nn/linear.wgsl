@@ -2,7 +2,8 @@
 // MODE 0: Y = X W^T + b (+ReLU)       M = batch, N = out, K = in
 // MODE 1: dX = G W                     M = batch, N = in,  K = out
 // MODE 2: dW = G^T X                   M = out,   N = in,  K = batch (db: linear_bias_grad.wgsl)
-// G = dY, masked by Y > 0 when the forward fused a ReLU (MASK).
+// G = dY, masked by Y > 0 when the forward fused a ReLU (MASK); with G_T (MODE 2 only) G holds
+// dY'ᵀ [out, batch], the mask already applied (linear_grad_t.wgsl).
 struct Params { batch: u32, nin: u32, nout: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> X: array<f32>;   // MODE 0, 2: input [batch, in]
@@ -18,6 +19,7 @@ const RELU: bool = false;
 const MASK: bool = false;
 // MODE 1, 2: add into C (a gradient the tape already holds) instead of writing it.
 const ACCUM: bool = false;
+const G_T: bool = false;
 
 fn grad_out(b: u32, o: u32) -> f32 {
   let i = b * p.nout + o;
@@ -33,6 +35,7 @@ fn mm_dims(b: u32) -> vec3<u32> {
 fn mm_readA(b: u32, row: u32, k: u32) -> f32 {
   if (MODE == 0u) { return X[row * p.nin + k]; }
   if (MODE == 1u) { return grad_out(row, k); }
+  if (G_T) { return G[row * p.batch + k]; }
   return grad_out(k, row);
 }
 fn mm_readB(b: u32, k: u32, col: u32) -> f32 {
@@ -63,7 +66,8 @@ fn mm_row_stats(b: u32, row: u32, part: u32, s: vec3<f32>) {}
 // The op sets VEC_A / VEC_B only when the leading dimension read is a multiple of 4:
 //   MODE 0: A = X     [batch, in]  along K (VEC_A = 1); B = Wᵀ read from W [out, in] along K (VEC_B = 2)
 //   MODE 1: A = dY'   [batch, out] along K (VEC_A = 1); B = W [out, in] along N (VEC_B = 1)
-//   MODE 2: A = dY'ᵀ  read from dY along M (VEC_A = 2); B = X along N (VEC_B = 1).
+//   MODE 2: A = dY'ᵀ  read from dY along M (VEC_A = 2), or with G_T from dY'ᵀ along K (VEC_A = 1);
+//           B = X along N (VEC_B = 1).
 @group(0) @binding(7) var<storage, read> X4: array<vec4<f32>>;
 @group(0) @binding(8) var<storage, read> Wt4: array<vec4<f32>>;
 @group(0) @binding(9) var<storage, read> G4: array<vec4<f32>>;
@@ -77,6 +81,7 @@ fn grad_out4(i: u32) -> vec4<f32> {
 fn mm_readA4(b: u32, row: u32, k: u32) -> vec4<f32> {
   if (MODE == 0u) { return X4[(row * p.nin + k) / 4u]; }
   if (MODE == 1u) { return grad_out4(row * p.nout + k); }
+  if (G_T) { return G4[(row * p.batch + k) / 4u]; }
   return grad_out4(k * p.nout + row);
 }
 fn mm_readB4(b: u32, k: u32, col: u32) -> vec4<f32> {

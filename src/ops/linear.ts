@@ -6,6 +6,7 @@
  */
 import linearSrc from '../../kernels/nn/linear.wgsl';
 import biasGradSrc from '../../kernels/nn/linear_bias_grad.wgsl';
+import gradTSrc from '../../kernels/nn/linear_grad_t.wgsl';
 import type { Gpu } from '../gpu/device.js';
 import { wgslSections, type KernelSpec } from '../gpu/kernel.js';
 import type { Tape } from '../tape.js';
@@ -33,9 +34,12 @@ function dispatch(
 ): void {
   const { nin, nout } = dims;
   const base = matmulTiles(gpu);
-  // CPU loop: register-block rows by shape (cpuTileRows); dW reads dY K-major.
   const [M, N] = mode === 0 ? [dims.batch, dims.nout] : mode === 1 ? [dims.batch, dims.nin] : [dims.nout, dims.nin];
-  const rows: RowHints = mode === 2 ? { aDir: 2 } : {};
+  // CPU loop, dW: A = dY'ᵀ from a transposed copy (linear_grad_t.wgsl) where the vec4 views
+  // apply; read K-major from dY it ran ~2x slower than dX, the same FLOPs (2026-12-08).
+  const gT = mode === 2 && !!base.MM_CPU && dims.batch % 4 === 0 && dims.nout % 4 === 0;
+  // CPU loop: register-block rows by shape (cpuTileRows); a K-major A takes 16.
+  const rows: RowHints = mode === 2 && !gT ? { aDir: 2 } : {};
   const tiles = base.MM_CPU ? { ...base, TILE_M: cpuTileRows(M, rows) } : base;
   const spec = (vec: boolean): KernelSpec => ({
     name: vec ? 'nn/linear+vec4' : 'nn/linear',
@@ -46,11 +50,13 @@ function dispatch(
     ],
     consts: {
       ...tileConsts(tiles),
-      ...(!vec ? { VEC_A: 0, VEC_B: 0 } : mode === 0 ? matmulVec(nin, 1, nin, 2, tiles) : mode === 1 ? matmulVec(nout, 1, nin, 1, tiles) : matmulVec(nout, 2, nin, 1, tiles)),
+      ...(!vec ? { VEC_A: 0, VEC_B: 0 } : mode === 0 ? matmulVec(nin, 1, nin, 2, tiles) : mode === 1 ? matmulVec(nout, 1, nin, 1, tiles)
+        : gT ? matmulVec(dims.batch, 1, nin, 1, tiles) : matmulVec(nout, 2, nin, 1, tiles)),
       MODE: mode,
       HAS_BIAS: flags.bias,
       RELU: flags.relu,
-      MASK: flags.mask,
+      MASK: flags.mask && !(gT && vec),
+      G_T: gT && vec,
       ACCUM: !!flags.accum,
       A_ROW_FAST: mode === 2, // A = dY^T: consecutive rows are adjacent in memory
     },
@@ -59,21 +65,31 @@ function dispatch(
   const { spec: chosen, vec } = pickVec4(gpu, tiles, spec);
   const kernel = gpu.kernel(chosen);
   const d = gpu.dummy;
+  const gt = gT && vec ? transposedGrad(gpu, b.G!, dims.batch, dims.nout, b.Y) : null;
   gpu.dispatch(
     kernel,
     {
       p: { batch: dims.batch, nin: dims.nin, nout: dims.nout },
       X: b.X?.buffer ?? d,
       Wt: b.W?.buffer ?? d,
-      G: b.G?.buffer ?? d,
-      Yf: b.Y?.buffer ?? d,
+      G: gt?.buffer ?? b.G?.buffer ?? d,
+      Yf: gt ? d : b.Y?.buffer ?? d,
       bias: b.bias?.buffer ?? d,
       C: b.C.buffer,
-      ...(vec ? { X4: b.X?.buffer ?? d, Wt4: b.W?.buffer ?? d, G4: b.G?.buffer ?? d, Yf4: b.Y?.buffer ?? d } : {}),
+      ...(vec ? { X4: b.X?.buffer ?? d, Wt4: b.W?.buffer ?? d, G4: gt?.buffer ?? b.G?.buffer ?? d, Yf4: gt ? d : b.Y?.buffer ?? d } : {}),
     },
     matmulGrid(M, N, 1, tiles),
     { flops: 2 * M * N * (mode === 0 ? dims.nin : mode === 1 ? dims.nout : dims.batch) },
   );
+  gt?.release();
+}
+
+/** dY'ᵀ [out, batch]: dY [batch, out] transposed, masked by y > 0 when `y` is given (batch, out multiples of 4). */
+function transposedGrad(gpu: Gpu, g: Tensor, batch: number, nout: number, y?: Tensor): Tensor {
+  const out = Tensor.empty(gpu, [nout, batch]);
+  const k = gpu.kernel({ name: 'nn/linear_grad_t', parts: [{ file: 'kernels/nn/linear_grad_t.wgsl', code: gradTSrc }, ELEMENTWISE], consts: { MASK: !!y } });
+  gpu.dispatchOver(k, { p: { batch, nout }, G4: g.buffer, Yf4: y?.buffer ?? gpu.dummy, Gt4: out.buffer }, (batch / 4) * (nout / 4));
+  return out;
 }
 
 function shapeOf(x: Tensor, W: Tensor, bias?: Tensor): { batch: number; nin: number; nout: number } {
