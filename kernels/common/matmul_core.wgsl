@@ -150,6 +150,30 @@ fn mm_cpu_col(wgx: u32, li: u32, j: u32) -> u32 {
   return wgx * TILE_N + li + j * THREADS_X;
 }
 
+// CPU loop, one group of 4 k for rows q*8 .. q*8+7 (accumulator-major; see mm_cpu).
+fn mm_cpu_rows8(acc: ptr<function, array<array<f32, RN>, TILE_M> >, q: u32, b: u32, k: u32, row0: u32, lane: u32,
+                av: array<vec4<f32>, TILE_M / 8u>, bk: array<array<f32, RN>, 4>) {
+  var own = vec4<f32>(0.0); // VEC_A = 0 with subgroups: this lane's row q*8+lane, k..k+3
+  if (MM_SUBGROUPS && VEC_A == 0u) {
+    let row = row0 + q * 8u + lane;
+    own = vec4<f32>(mm_readA(b, row, k), mm_readA(b, row, k + 1u), mm_readA(b, row, k + 2u), mm_readA(b, row, k + 3u));
+  }
+  for (var i = 0u; i < 8u; i++) {
+    var a4: vec4<f32>; // A[row q*8+i, k..k+3]
+    if (MM_SUBGROUPS && VEC_A == 1u) {
+      a4 = mm_bcast_lane4(av[q], i);
+    } else if (MM_SUBGROUPS) {
+      a4 = mm_bcast_lane4(own, i);
+    } else {
+      let row = row0 + q * 8u + i;
+      a4 = vec4<f32>(mm_readA(b, row, k), mm_readA(b, row, k + 1u), mm_readA(b, row, k + 2u), mm_readA(b, row, k + 3u));
+    }
+    for (var j = 0u; j < RN; j++) {
+      (*acc)[q * 8u + i][j] = fma(a4.w, bk[3][j], fma(a4.z, bk[2][j], fma(a4.y, bk[1][j], fma(a4.x, bk[0][j], (*acc)[q * 8u + i][j]))));
+    }
+  }
+}
+
 // CPU loop (TILE_M a multiple of 8): no K tiles, so only M and N edges need checks.
 fn mm_cpu(b: u32, wg: vec3<u32>, li: u32) -> f32 {
   let dims = mm_dims(b);
@@ -213,28 +237,11 @@ fn mm_cpu(b: u32, wg: vec3<u32>, li: u32) -> f32 {
       }
       // Accumulator-major: each accumulator takes the group's 4 FMAs in a row, so that a
       // spilled one is reloaded and stored once per 4 k, not once per k (1.1-1.5x on the
-      // step's GEMMs, docs/kernels.md).
-      for (var q = 0u; q < TILE_M / 8u; q++) {
-        var own = vec4<f32>(0.0); // VEC_A = 0 with subgroups: this lane's row q*8+lane, k..k+3
-        if (MM_SUBGROUPS && VEC_A == 0u) {
-          let row = row0 + q * 8u + lane;
-          own = vec4<f32>(mm_readA(b, row, k), mm_readA(b, row, k + 1u), mm_readA(b, row, k + 2u), mm_readA(b, row, k + 3u));
-        }
-        for (var i = 0u; i < 8u; i++) {
-          var a4: vec4<f32>; // A[row q*8+i, k..k+3]
-          if (MM_SUBGROUPS && VEC_A == 1u) {
-            a4 = mm_bcast_lane4(av[q], i);
-          } else if (MM_SUBGROUPS) {
-            a4 = mm_bcast_lane4(own, i);
-          } else {
-            let row = row0 + q * 8u + i;
-            a4 = vec4<f32>(mm_readA(b, row, k), mm_readA(b, row, k + 1u), mm_readA(b, row, k + 2u), mm_readA(b, row, k + 3u));
-          }
-          for (var j = 0u; j < RN; j++) {
-            acc[q * 8u + i][j] = fma(a4.w, bk[3][j], fma(a4.z, bk[2][j], fma(a4.y, bk[1][j], fma(a4.x, bk[0][j], acc[q * 8u + i][j]))));
-          }
-        }
-      }
+      // step's GEMMs, docs/kernels.md). Row groups in loops of at most 3: NIR leaves a longer
+      // loop rolled (its size limit), the accumulator index dynamic, and the block 2x slower
+      // (blocks up to 48 rows unroll; taller ones still compute right, slowly).
+      for (var q = 0u; q < min(TILE_M / 8u, 3u); q++) { mm_cpu_rows8(&acc, q, b, k, row0, lane, av, bk); }
+      for (var q = 3u; q < TILE_M / 8u; q++) { mm_cpu_rows8(&acc, q, b, k, row0, lane, av, bk); }
     }
   }
 

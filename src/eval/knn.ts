@@ -18,9 +18,9 @@ const NORM_PART = { file: 'kernels/eval/knn_norm.wgsl', code: normSrc };
 /** Train rows, normalised into a block; test rows' inverse norms only. */
 const NORM_T = { name: 'eval/knn_norm_t', parts: [NORM_PART], consts: { COPY: true } };
 const ROW_NORM = { name: 'eval/knn_rownorm', parts: [NORM_PART] };
-// Test rows per chunk are a multiple of 24: the similarity GEMM then runs 24-row register blocks
+// Test rows per chunk are a multiple of 40: the similarity GEMM then runs 40-row register blocks
 // without padding (cpuTileRows).
-const SIM_ROWS = 24;
+const SIM_ROWS = 40;
 
 export interface KnnOptions {
   /** Neighbours (default 20). */

@@ -77,25 +77,33 @@ export interface RowHints {
 }
 
 /**
- * Register-block rows for an M-row output (CPU loop): 24, or 16 where that pads at least 10%
- * fewer rows. With the accumulator-major loop (each accumulator takes 4 FMAs in a row) a
- * 24-row block beat 16 rows on every shape but those 16 rows tile exactly (M = 64: equal), and
- * 32 rows was 2x slower (it spills past what the order saves). Measured in one process
- * (2026-12-08, Intel Xeon, AVX-512 / with GALLIUM_OVERRIDE_CPU_CAPS=avx, i.e. AVX2 + FMA),
- * ms for 16 / 24 rows:
- *   1024^3                            98 / 90     AVX2: 103 / 98
- *   conv2 fwd 64 x 4736 x 216        9.0 / 8.9    AVX2: 8.4 / 8.8
- *   expander fwd 96 x 256 x 256 (B^T) 0.76 / 0.71 AVX2: 0.82 / 0.77
- *   expander dX 96 x 256 x 256       0.81 / 0.79  AVX2: 0.81 / 0.61
- *   conv2 dW 64 x 216 x 4736 (B^T)   6.0 / 6.0    AVX2: 6.8 / 7.1
- *   kNN-like 256 x 4096 x 256 (B^T)   28 / 27     AVX2: 28 / 27
- * K-major A stays at 16 (its loop keeps k outermost; a 32-row block there was 5-10x slower:
- * its lane arithmetic no longer folds).
+ * Register-block rows for an M-row output (CPU loop): 16, 24, 32 or 40, whichever minimises the
+ * padded rows times a per-row cost that falls with the block's height (taller blocks load A and
+ * B fewer times per FMA): 1.15 / 1 / 0.93 / 0.88. Measured in one process (2026-12-08, Intel
+ * Xeon, AVX-512, quiet), ms for 16 / 24 / 32 / 40 rows:
+ *   1024^3                              101 / 83 / 77 / 73
+ *   1024^3 (B^T)                         90 / 79 / 81 / 71
+ *   conv2 fwd 64 x 4736 x 216           7.1 / 7.9 / 6.2 / 7.0
+ *   conv2 dW 64 x 256 x 4736 (B^T)      7.2 / 7.0 / 6.1 / 5.6
+ *   conv2 dcols 216 x 4736 x 64         8.3 / 8.4 / 8.1 / 7.7
+ *   expander fwd 96 x 256 x 256 (B^T)  0.78 / 0.70 / 0.67 / 0.75
+ *   expander dX 96 x 256 x 256         0.72 / 0.68 / 0.64 / 0.72
+ *   kNN-like 256 x 4096 x 576 (B^T)      52 / 51 / 49 / 44
+ *   conv1 fwd 24 x 18816 x 28          2.4 / 1.9 / 2.9 / 1.8
+ * (single runs move by ~10-20%; the trend, taller is cheaper per row, held in every run.) The
+ * accumulator-major loop keeps 32 and 40 rows fast only because it unrolls its row groups in
+ * loops of at most 3 (matmul_core.wgsl). K-major A stays at 16 (its loop keeps k outermost;
+ * taller blocks there were 5-10x slower: its lane arithmetic no longer folds).
  */
 export function cpuTileRows(m: number, h: RowHints = {}): number {
   if (h.aDir === 2) return 16;
-  const padded = (t: number) => Math.ceil(m / t) * t;
-  return padded(24) * 0.9 < padded(16) ? 24 : 16;
+  let best = 24;
+  let bestCost = Infinity;
+  for (const [rows, perRow] of [[24, 1], [32, 0.93], [40, 0.88], [16, 1.15]] as const) {
+    const cost = Math.ceil(m / rows) * rows * perRow;
+    if (cost < bestCost) [best, bestCost] = [rows, cost];
+  }
+  return best;
 }
 
 /**

@@ -44,15 +44,16 @@ describe('matmul: both core loops vs float64 reference', () => {
     }
   });
 
-  // Register-block rows: 24, or 16 where that pads at least 10% fewer rows; full tiles (M = 24, 72,
-  // 96), edge tiles (M = 20, 100), scalar and vec4 A (K = 25 / 28), the default tiles, and a
-  // 32-row block asked for explicitly (no shape picks it now; the loop still takes it).
-  it('16-, 24- and 32-row CPU blocks: chosen by shape, and exact against float64', async () => {
-    expect([7, 16, 20, 24, 40, 64, 72, 96].map((m) => cpuTileRows(m))).toEqual([16, 16, 24, 24, 24, 16, 24, 24]);
+  // Register-block rows: 16, 24, 32 or 40 by padded rows x per-row cost; full tiles (M = 24, 72,
+  // 64), edge tiles (M = 20, 100), scalar and vec4 A (K = 25 / 28), the default tiles, and 48- and
+  // 56-row blocks asked for explicitly (no shape picks them; past 48 rows the row groups' second
+  // loop stays rolled, which must still be exact).
+  it('16- to 56-row CPU blocks: chosen by shape, and exact against float64', async () => {
+    expect([7, 16, 20, 24, 40, 64, 72, 96, 216, 1024].map((m) => cpuTileRows(m))).toEqual([16, 16, 24, 24, 40, 32, 40, 32, 32, 40]);
     expect(cpuTileRows(24, { aDir: 2 })).toBe(16);
     const gpu = await tunedGpu('cpu');
-    for (const [M, N, K, rows] of [[24, 260, 25, 24], [72, 128, 28, 24], [20, 131, 28, 24], [64, 130, 44, 16], [100, 128, 45, 24], [64, 130, 44, 32]] as const) {
-      const tiles = rows === 32 ? { ...cpuTilesFor(N), TILE_M: 32 } : cpuTilesFor(N, M);
+    for (const [M, N, K, rows] of [[24, 260, 25, 24], [72, 128, 28, 40], [20, 131, 28, 24], [64, 130, 44, 32], [100, 128, 45, 40], [64, 130, 44, 48], [64, 130, 44, 56]] as const) {
+      const tiles = rows >= 48 ? { ...cpuTilesFor(N), TILE_M: rows } : cpuTilesFor(N, M);
       expect(tiles.TILE_M).toBe(rows);
       const a = randn(M * K, M);
       const b = randn(K * N, N);
