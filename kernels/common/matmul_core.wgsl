@@ -36,7 +36,9 @@
 //   keeps a TILE_M x RN register block (columns strided by THREADS_X), loads its RN
 //   B values per k, and (with MM_SUBGROUPS) the subgroup loads 8 A rows with one load
 //   and broadcasts them, instead of every lane loading every row. The CPU caches
-//   play the role of shared memory.
+//   play the role of shared memory. The block's accumulators exceed the vector registers,
+//   so each group of 4 k runs accumulator-major (a spilled accumulator moves once per
+//   group), and llvmpipe has no FMA instruction: each fma() is a multiply and an add.
 
 const TILE_M: u32 = 64;
 const TILE_N: u32 = 64; // GPU: = 4 * THREADS_X (one vec4 per thread); CPU: = THREADS_X * RN
