@@ -73,10 +73,10 @@ function dispatch(
       X: b.X?.buffer ?? d,
       Wt: b.W?.buffer ?? d,
       G: gt?.buffer ?? b.G?.buffer ?? d,
-      Yf: gt ? d : b.Y?.buffer ?? d,
+      Yf: b.Y?.buffer ?? d, // unread with G_T (the copy is masked)
       bias: b.bias?.buffer ?? d,
       C: b.C.buffer,
-      ...(vec ? { X4: b.X?.buffer ?? d, Wt4: b.W?.buffer ?? d, G4: gt?.buffer ?? b.G?.buffer ?? d, Yf4: gt ? d : b.Y?.buffer ?? d } : {}),
+      ...(vec ? { X4: b.X?.buffer ?? d, Wt4: b.W?.buffer ?? d, G4: gt?.buffer ?? b.G?.buffer ?? d, Yf4: b.Y?.buffer ?? d } : {}),
     },
     matmulGrid(M, N, 1, tiles),
     { flops: 2 * M * N * (mode === 0 ? dims.nin : mode === 1 ? dims.nout : dims.batch) },
