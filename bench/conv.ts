@@ -97,7 +97,7 @@ export async function runConvBench(args: string[]): Promise<void> {
         Object.assign(row, { implicit_ms: ims, vs_implicit: ims / ms });
       }
       if (tf) {
-        const pms = await timeAsync(peerRuns[i]!, () => tfjsSync(tf), { samples: 3 });
+        const pms = await timeAsync(peerRuns[i]!, () => tfjsSync(tf, gpu.quietWait), { samples: 3 });
         Object.assign(row, { peer_ms: pms, peer_gflops: flops / pms / 1e6, peer_ratio: pms / ms, peer_adapter: peer!.adapter });
       }
       rows.push(row);

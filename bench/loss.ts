@@ -99,7 +99,7 @@ export async function runLossBench(args: string[]): Promise<void> {
           // The peer must compute the same loss: a failed dispatch (e.g. a d x d matrix over the
           // adapter's binding limit) shows up as a wrong value, not as an exception.
           const first = g([x, y]);
-          await tfjsSync(tf);
+          await tfjsSync(tf, gpu.quietWait);
           const theirs = (await first.value.data())[0]!;
           first.value.dispose();
           first.grads.forEach((t) => t.dispose());
@@ -109,7 +109,7 @@ export async function runLossBench(args: string[]): Promise<void> {
             r.value.dispose();
             r.grads.forEach((t) => t.dispose());
           };
-          row[key] = await timeAsync(run, () => tfjsSync(tf), { samples, minSampleMs: 50 });
+          row[key] = await timeAsync(run, () => tfjsSync(tf, gpu.quietWait), { samples, minSampleMs: 50 });
           x.dispose();
           y.dispose();
         } catch (e) {

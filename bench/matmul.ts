@@ -166,7 +166,7 @@ export async function runMatmulBench(args: string[]): Promise<void> {
     const row: BenchRow = { name: c.name, m: c.m, n: c.n, k: c.k, ms, gflops: flops / ms / 1e6, adapter: gpu.adapterName, tuning: gpu.tuning };
     if (peer) {
       const p = c.tf(peer.tf);
-      const pms = await timeAsync(p.run, () => tfjsSync(peer.tf), { samples: 3 });
+      const pms = await timeAsync(p.run, () => tfjsSync(peer.tf, gpu.quietWait), { samples: 3 });
       p.done();
       Object.assign(row, { peer_ms: pms, peer_gflops: flops / pms / 1e6, peer_ratio: pms / ms, peer_adapter: peer.adapter });
     }

@@ -3,6 +3,8 @@
  * through Dawn's bindings). This is the one place outside src/gpu that touches
  * the WebGPU API: the peer needs its own instance and device.
  */
+import { quietly } from '../../src/gpu/quiet-wait.js';
+
 type Tf = typeof import('@tensorflow/tfjs-core');
 
 interface DawnModule {
@@ -62,7 +64,7 @@ async function init(flags: string[]): Promise<{ tf: Tf; adapter: string }> {
 }
 
 /** Submits tfjs's deferred command buffers and waits until the adapter is idle. */
-export async function tfjsSync(tf: Tf): Promise<void> {
+export async function tfjsSync(tf: Tf, quiet: boolean): Promise<void> {
   const backend = tf.backend() as unknown as {
     ensureCommandEncoderReady(): void;
     endComputePassEncoder(): void;
@@ -73,7 +75,9 @@ export async function tfjsSync(tf: Tf): Promise<void> {
   backend.ensureCommandEncoderReady();
   backend.endComputePassEncoder();
   backend.submitQueue();
-  await backend.device.queue.onSubmittedWorkDone();
+  // `quiet`: the engine's own waits are quiet (Gpu.quietWait), so neither side's time includes a spinning core.
+  const done = () => backend.device.queue.onSubmittedWorkDone();
+  await (quiet ? quietly(done) : done());
   if (peerErrors.length) {
     const first = peerErrors[0];
     peerErrors.length = 0;

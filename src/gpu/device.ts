@@ -8,6 +8,7 @@ import { DispatchProfiler, type DispatchTiming } from './profiler.js';
 import { KernelRegistry, packUniform, workgroupsFor, type Kernel, type KernelSpec, type UniformValues } from './kernel.js';
 import { GpuDeviceError } from './errors.js';
 import { checkLimits } from './limits.js';
+import { quietly } from './quiet-wait.js';
 // Dawn in Node (./dawn.ts), navigator.gpu in a browser (./navigator.ts): package.json "imports".
 import { openPlatformDevice } from '#platform-gpu';
 import { InputError } from '../errors.js';
@@ -50,6 +51,11 @@ export interface GpuOptions {
    * im2col conv), or 'auto' (default: 'cpu' on software adapters). 'auto' defers to VICREG_TUNING.
    */
   tuning?: TuningOption;
+  /**
+   * Wait for the GPU without Dawn's Node bindings spinning a core (quiet-wait.ts), at up to 1 ms
+   * of latency per wait. Default: on software adapters, whose own threads share those cores.
+   */
+  quietWait?: boolean;
 }
 
 export type Tuning = 'gpu' | 'cpu';
@@ -96,13 +102,17 @@ export class Gpu {
    * broadcast, conv algorithm, chunking): 'cpu' on software adapters unless asked otherwise.
    */
   readonly tuning: Tuning;
+  /** Waits defer the bindings' polls (GpuOptions.quietWait). */
+  readonly quietWait: boolean;
 
   constructor(
     readonly device: GPUDevice,
     readonly adapterName: string,
     tuning: TuningOption = 'auto',
+    quietWait?: boolean,
   ) {
     this.tuning = tuning === 'auto' ? (this.isSoftware ? 'cpu' : 'gpu') : tuning;
+    this.quietWait = quietWait ?? this.isSoftware;
     this.kernels = new KernelRegistry(device);
     this.maxBinding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
     this.pool = new BufferPool(device, this.maxBinding);
@@ -190,7 +200,7 @@ export class Gpu {
     if (!p) return [];
     this.flush();
     this.profiler = null;
-    const out = await p.collect();
+    const out = await this.wait(() => p.collect());
     p.destroy();
     return out;
   }
@@ -351,7 +361,7 @@ export class Gpu {
     if (padded > 0) this.endPass().copyBufferToBuffer(src, offset, staging, 0, padded);
     this.flush();
     try {
-      await staging.mapAsync(MAP_READ);
+      await this.wait(() => staging.mapAsync(MAP_READ));
       const out = staging.getMappedRange(0, Math.max(4, padded)).slice(0, n);
       staging.unmap();
       return out;
@@ -368,14 +378,19 @@ export class Gpu {
   /** Waits until the GPU has finished all submitted work. */
   async sync(): Promise<void> {
     this.flush();
-    await this.device.queue.onSubmittedWorkDone();
+    await this.wait(() => this.device.queue.onSubmittedWorkDone());
     await this.checkErrors();
+  }
+
+  /** Awaits a GPU promise, quietly where asked (quiet-wait.ts). */
+  wait<T>(start: () => Promise<T>): Promise<T> {
+    return this.quietWait ? quietly(start) : start();
   }
 
   /** Throws the first device or kernel-compile error seen so far. */
   async checkErrors(): Promise<void> {
     try {
-      await this.kernels.checkAll();
+      await this.wait(() => this.kernels.checkAll());
     } catch (e) {
       this.errors = []; // the device's pipeline errors are consequences of this one
       throw e;
@@ -399,10 +414,10 @@ export async function createGpu(opts: GpuOptions = {}): Promise<Gpu> {
   const tuning = requestedTuning(opts.tuning);
   if (opts.device) {
     checkLimits(opts.device); // a GpuLimitError names the limit, rather than a failed pipeline later
-    return new Gpu(opts.device, opts.adapterName ?? 'caller-provided GPUDevice', tuning);
+    return new Gpu(opts.device, opts.adapterName ?? 'caller-provided GPUDevice', tuning, opts.quietWait);
   }
   const { device, name } = await openPlatformDevice(opts, WANTED_FEATURES);
-  return new Gpu(device, name, tuning);
+  return new Gpu(device, name, tuning, opts.quietWait);
 }
 
 let shared: Promise<Gpu> | null = null;
