@@ -3,7 +3,7 @@
 // MODE 1: dX = G W                     M = batch, N = in,  K = out
 // MODE 2: dW = G^T X                   M = out,   N = in,  K = batch (db: linear_bias_grad.wgsl)
 // G = dY, masked by Y > 0 when the forward fused a ReLU (MASK); with G_T (MODE 2 only) G holds
-// dY'ᵀ [out, batch], the mask already applied (linear_grad_t.wgsl).
+// dY'ᵀ [out, batch], the mask already applied (common/transpose.wgsl).
 struct Params { batch: u32, nin: u32, nout: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> X: array<f32>;   // MODE 0, 2: input [batch, in]

@@ -6,12 +6,12 @@
  */
 import linearSrc from '../../kernels/nn/linear.wgsl';
 import biasGradSrc from '../../kernels/nn/linear_bias_grad.wgsl';
-import gradTSrc from '../../kernels/nn/linear_grad_t.wgsl';
 import type { Gpu } from '../gpu/device.js';
 import { wgslSections, type KernelSpec } from '../gpu/kernel.js';
 import type { Tape } from '../tape.js';
 import { Tensor } from '../tensor.js';
 import { ELEMENTWISE } from './grid.js';
+import { transpose } from './matmul.js';
 import { MATMUL_CORE, MATMUL_SCALAR_HOOKS, cpuTileRows, matmulCore, matmulGrid, matmulTiles, matmulVec, tileConsts, pickVec4, type RowHints } from './matmul-core.js';
 
 export interface LinearOptions {
@@ -35,8 +35,8 @@ function dispatch(
   const { nin, nout } = dims;
   const base = matmulTiles(gpu);
   const [M, N] = mode === 0 ? [dims.batch, dims.nout] : mode === 1 ? [dims.batch, dims.nin] : [dims.nout, dims.nin];
-  // CPU loop, dW: A = dY'ᵀ from a transposed copy (linear_grad_t.wgsl) where the vec4 views
-  // apply; read K-major from dY it ran ~2x slower than dX, the same FLOPs (2026-12-08).
+  // CPU loop, dW: A = dY'ᵀ from a masked transposed copy (transpose() in matmul.ts) where the
+  // vec4 views apply; read K-major from dY it ran ~2x slower than dX, the same FLOPs (2026-12-08).
   const gT = mode === 2 && !!base.MM_CPU && dims.batch % 4 === 0 && dims.nout % 4 === 0;
   // CPU loop: register-block rows by shape (cpuTileRows); a K-major A takes 16.
   const rows: RowHints = mode === 2 && !gT ? { aDir: 2 } : {};
@@ -65,7 +65,7 @@ function dispatch(
   const { spec: chosen, vec } = pickVec4(gpu, tiles, spec);
   const kernel = gpu.kernel(chosen);
   const d = gpu.dummy;
-  const gt = gT && vec ? transposedGrad(gpu, b.G!, dims.batch, dims.nout, b.Y) : null;
+  const gt = gT && vec ? transpose(gpu, b.G!.buffer, dims.batch, dims.nout, b.Y?.buffer) : null;
   gpu.dispatch(
     kernel,
     {
@@ -82,14 +82,6 @@ function dispatch(
     { flops: 2 * M * N * (mode === 0 ? dims.nin : mode === 1 ? dims.nout : dims.batch) },
   );
   gt?.release();
-}
-
-/** dY'ᵀ [out, batch]: dY [batch, out] transposed, masked by y > 0 when `y` is given (batch, out multiples of 4). */
-function transposedGrad(gpu: Gpu, g: Tensor, batch: number, nout: number, y?: Tensor): Tensor {
-  const out = Tensor.empty(gpu, [nout, batch]);
-  const k = gpu.kernel({ name: 'nn/linear_grad_t', parts: [{ file: 'kernels/nn/linear_grad_t.wgsl', code: gradTSrc }, ELEMENTWISE], consts: { MASK: !!y } });
-  gpu.dispatchOver(k, { p: { batch, nout }, G4: g.buffer, Yf4: y?.buffer ?? gpu.dummy, Gt4: out.buffer }, (batch / 4) * (nout / 4));
-  return out;
 }
 
 function shapeOf(x: Tensor, W: Tensor, bias?: Tensor): { batch: number; nin: number; nout: number } {

@@ -2,6 +2,7 @@
 import matmulSrc from '../../kernels/common/matmul.wgsl';
 import transposeSrc from '../../kernels/common/transpose.wgsl';
 import type { Gpu } from '../gpu/device.js';
+import { wgslSections } from '../gpu/kernel.js';
 import { Tensor } from '../tensor.js';
 import { ELEMENTWISE } from './grid.js';
 import { MATMUL_CORE, cpuSubgroups, cpuTilesFor, matmulCore, matmulGrid, matmulTiles, matmulVec, tileConsts, type MatmulTiles } from './matmul-core.js';
@@ -125,10 +126,25 @@ export function matmul(gpu: Gpu, A: Tensor, B: Tensor, o: MatmulOptions = {}): T
   return C;
 }
 
-/** [cols, rows] <- the transpose of a row-major [rows, cols] matrix in `src` (for small operands). */
-export function transpose(gpu: Gpu, src: GPUBuffer, rows: number, cols: number): Tensor {
+const TRANSPOSE = wgslSections('kernels/common/transpose.wgsl', transposeSrc, ['scalar', 'block4']);
+
+/**
+ * [cols, rows] <- the transpose of a row-major [rows, cols] matrix in `src`, zero where `keep` (a
+ * ReLU output of the same shape) is not positive when given. The CPU matmul loop reads a
+ * K-major A ~2-3x slower than a row-major one, so products that would (a conv's input gradient
+ * reads W^T, a linear weight gradient dY'^T) take a transposed copy instead: a fraction of the
+ * product's time. 4 x 4 blocks of vec4s when rows and cols are multiples of 4, else elements.
+ */
+export function transpose(gpu: Gpu, src: GPUBuffer, rows: number, cols: number, keep?: GPUBuffer): Tensor {
   const out = Tensor.empty(gpu, [cols, rows]);
-  const k = gpu.kernel({ name: 'common/transpose', parts: [{ file: 'kernels/common/transpose.wgsl', code: transposeSrc }, ELEMENTWISE] });
-  gpu.dispatchOver(k, { p: { rows, cols }, src, dst: out.buffer }, rows * cols);
+  const block4 = rows % 4 === 0 && cols % 4 === 0;
+  const k = gpu.kernel({
+    name: block4 ? 'common/transpose4' : 'common/transpose',
+    parts: [TRANSPOSE.main, block4 ? TRANSPOSE.block4 : TRANSPOSE.scalar, ELEMENTWISE],
+    consts: { MASK: !!keep },
+  });
+  const v = block4 ? '4' : '';
+  const bind: Record<string, GPUBuffer> = { [`src${v}`]: src, [`keep${v}`]: keep ?? gpu.dummy, [`dst${v}`]: out.buffer };
+  gpu.dispatchOver(k, { p: { rows, cols }, ...bind }, block4 ? (rows / 4) * (cols / 4) : rows * cols);
   return out;
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { randn, testGpu, tunedGpu } from '../helpers/gpu.js';
 import { expectClose } from '../helpers/check.js';
 import { Tensor } from '../../src/tensor.js';
-import { matmul } from '../../src/ops/matmul.js';
+import { matmul, transpose } from '../../src/ops/matmul.js';
 import { CPU_TILES, DEFAULT_TILES, cpuTileRows, cpuTilesFor, matmulTiles } from '../../src/ops/matmul-core.js';
 import { matmulRef } from '../ref/linear.js';
 
@@ -119,4 +119,30 @@ describe('matmul: both core loops vs float64 reference', () => {
       }
     }
   });
+});
+
+describe('transpose (row-major copies of K-major operands), optionally masked by a ReLU output', () => {
+  // 4 x 4 blocks of vec4s when both sizes are multiples of 4, else one element per invocation.
+  for (const [rows, cols] of [[96, 256], [8, 12], [7, 10], [216, 64], [4, 5]] as const) {
+    for (const masked of [false, true]) {
+      it(`${rows} x ${cols}${masked ? ', masked' : ''}`, async () => {
+        const gpu = await testGpu();
+        const x = randn(rows * cols, rows + cols);
+        const keep = randn(rows * cols, rows * cols); // about half not positive; some exact zeros below
+        for (let i = 0; i < keep.length; i += 7) keep[i] = 0;
+        const tx = Tensor.from(gpu, x, [rows, cols]);
+        const tk = Tensor.from(gpu, keep, [rows, cols]);
+        const out = transpose(gpu, tx.buffer, rows, cols, masked ? tk.buffer : undefined);
+        expect(out.shape).toEqual([cols, rows]);
+        const got = await out.read();
+        for (let c = 0; c < cols; c++) {
+          for (let r = 0; r < rows; r++) {
+            const want = masked && !(keep[r * cols + c]! > 0) ? 0 : x[r * cols + c]!;
+            expect(got[c * rows + r]).toBe(Math.fround(want));
+          }
+        }
+        [tx, tk, out].forEach((t) => t.release());
+      });
+    }
+  }
 });
