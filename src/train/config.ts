@@ -77,6 +77,9 @@ export const PRESETS: Record<string, TrainConfig> = {
     // 4 epochs, spending the step time won in 2026-12 (3x3 grid, seed 0: 3 epochs kNN 87.25% /
     // linear 88.92% in 8:0; 4 epochs 87.70% / 89.04% in 10:27 on a 2-core Zen 5 EPYC). With the
     // 2x2 grid (R = 256) 4 epochs had not helped: 3 epochs 87.35% / 87.46%, 4 epochs 87.26% / 87.60%.
+    // With the max-pooled grid more steps do not raise kNN either (2026-12-08, Intel Xeon, whole run
+    // 5:05 at 4 epochs: 4 / 5 / 6 epochs kNN 88.15% / 87.93% / 87.96%), so the margin stays for
+    // slower machines.
     epochs: 4,
     seed: 0,
     // LARS moves a weight by ~lr * eta of its norm per step; the official eta (0.001) would
