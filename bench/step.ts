@@ -171,7 +171,9 @@ export async function runStepBench(args: string[]): Promise<void> {
     wall.push(performance.now() - t0);
     host.push(t1 - t0);
   }
-  // As the training loop runs: two steps in flight.
+  // As the training loop runs: two steps in flight. CPU time over wall time says how busy the
+  // cores were (on a software adapter, idle cores are the adapter's lost time: gpu-notes.md).
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let prev: Promise<void> | null = null;
   for (let k = 0; k < steps; k++) {
@@ -183,6 +185,8 @@ export async function runStepBench(args: string[]): Promise<void> {
   }
   await prev;
   const pipelinedMs = (performance.now() - t0) / steps;
+  const cpu = process.cpuUsage(cpu0);
+  const coresBusy = (cpu.user + cpu.system) / 1000 / (pipelinedMs * steps);
 
   let rows: KernelRow[] = [];
   let lastStep: DispatchTiming[] = [];
@@ -244,7 +248,7 @@ export async function runStepBench(args: string[]): Promise<void> {
   out(
     `step: ${fmt(wallMs, 1)} ms synced (${fmt(pairs(wallMs), 0)} pairs/s), ${fmt(pipelinedMs, 1)} ms with two in flight (${fmt(pairs(pipelinedMs), 0)} pairs/s); ` +
       `host recording + submit ${fmt(hostMs, 1)} ms; kernels ${fmt(gpuMs, 1)} ms (profiled, one pass each); ` +
-      `${rows.reduce((a, r) => a + r.calls, 0).toFixed(0)} dispatches`,
+      `${rows.reduce((a, r) => a + r.calls, 0).toFixed(0)} dispatches; ${fmt(coresBusy, 2)} of ${machine.cores} cores busy (two in flight)`,
   );
   out(
     `floor: ${fmt(flops / 1e9, 2)} GFLOP at the ${fmt(fma.gflops, 1)} GFLOP/s FMA peak + ${fmt(bytes / 1e6, 0)} MB at the ${fmt(gbps, 1)} GB/s copy bandwidth = ${fmt(floorMs, 1)} ms; ` +
@@ -264,6 +268,7 @@ export async function runStepBench(args: string[]): Promise<void> {
         step_ms_pipelined: pipelinedMs,
         pairs_per_sec: pairs(pipelinedMs),
         host_ms: hostMs,
+        cores_busy: coresBusy,
         kernels_ms: gpuMs,
         floor_ms: floorMs,
         flops,
