@@ -48,6 +48,9 @@ const THREADS_Y: u32 = 16; // CPU: 1
 const REG_M: u32 = 4; // GPU: = TILE_M / THREADS_Y rows per thread
 const RN: u32 = 4; // CPU: columns per invocation
 const MM_CPU: bool = false;
+// The grid's x walks row blocks and y column tiles (matmulGrid): llvmpipe hands each thread a
+// consecutive range of a dispatch's workgroups, which then share no column tiles of B.
+const ROWS_FAST: bool = false;
 // Load-order hints: whether consecutive invocations should walk A's rows (A stored
 // K-major, e.g. a transposed operand) and B's columns (B stored row-major).
 const A_ROW_FAST: bool = false;
@@ -315,8 +318,9 @@ fn mm_stat_parts(n: u32) -> u32 {
 }
 
 @compute @workgroup_size(THREADS_X, THREADS_Y, 1)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+fn main(@builtin(workgroup_id) grid_id: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
+  let wg = select(grid_id, vec3<u32>(grid_id.y, grid_id.x, grid_id.z), ROWS_FAST);
   let b = wg.z;
   if (mm_skip_tile(b, wg.y, wg.x)) { return; }
   var s: f32;

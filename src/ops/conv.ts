@@ -97,6 +97,9 @@ function sliceGrid(gpu: Gpu, rows: number, cols: number, tiles: MatmulTiles, max
   return { grid: [perSlice, gy, slices], chunkCols: slices === 1 ? cols : perSlice * tiles.TILE_N };
 }
 
+/** The implicit GEMM's tiles: column tiles along the grid's x always (sliceGrid splits x past the workgroup limit). */
+const implicitTiles = (gpu: Gpu): MatmulTiles => ({ ...matmulTiles(gpu), ROWS_FAST: false });
+
 function core(gpu: Gpu, tiles: MatmulTiles): WgslPart[] {
   return tiles.MM_CPU ? matmulCore(gpu) : MATMUL_CORE;
 }
@@ -119,7 +122,7 @@ function convFlops(g: ConvGeometry): number {
 export function conv2dForward(gpu: Gpu, x: Tensor, w: Tensor, bias?: Tensor | null, o: Conv2dOptions = {}, keep?: (s: SavedCols) => void): Tensor {
   const g = convGeometry(x.shape, w.shape, o.stride ?? 1, o.padding ?? 0);
   if (convAlgo(gpu, g, o) === 'im2col') return conv2dForwardIm2col(gpu, x, w, bias, g, o, keep);
-  const tiles = matmulTiles(gpu);
+  const tiles = implicitTiles(gpu);
   const y = Tensor.empty(gpu, [g.nb, g.cout, g.oh, g.ow]);
   const kernel = gpu.kernel({
     name: 'nn/conv_fwd',
@@ -138,7 +141,7 @@ export function conv2dForward(gpu: Gpu, x: Tensor, w: Tensor, bias?: Tensor | nu
 export function conv2dInputGrad(gpu: Gpu, gy: Tensor, w: Tensor, xShape: readonly number[], o: Conv2dOptions = {}): Tensor {
   const g = convGeometry(xShape, w.shape, o.stride ?? 1, o.padding ?? 0);
   if (convAlgo(gpu, g, o) === 'im2col') return conv2dBackwardIm2col(gpu, gy, null, w, g, { dx: true, dW: false, bias: false }, o).dx!;
-  const tiles = matmulTiles(gpu);
+  const tiles = implicitTiles(gpu);
   const dx = Tensor.empty(gpu, [g.nb, g.cin, g.h, g.w]);
   const kernel = gpu.kernel({
     name: 'nn/conv_dgrad',
@@ -167,7 +170,7 @@ export function conv2dWeightGrad(
     const r = conv2dBackwardIm2col(gpu, gy, x, null, g, { dx: false, dW: true, bias: withBias }, o);
     return { dW: r.dW!, db: r.db };
   }
-  const tiles = matmulTiles(gpu);
+  const tiles = implicitTiles(gpu);
   const ck = g.cin * g.kh * g.kw;
   const ncols = ck + (withBias ? 1 : 0);
   const K = g.nb * g.oh * g.ow;

@@ -14,7 +14,7 @@ import { wgslSections, type KernelSpec, type WgslPart } from '../gpu/kernel.js';
 import { Tensor } from '../tensor.js';
 import type { Tape } from '../tape.js';
 import { InputError } from '../errors.js';
-import { MATMUL_SCALAR_HOOKS, matmulCore, matmulGrid, matmulTiles, matmulVec, tileConsts, pickVec4, type MatmulTiles } from '../ops/matmul-core.js';
+import { MATMUL_SCALAR_HOOKS, matmulCore, matmulGrid, matmulTileCols, matmulTiles, matmulVec, tileConsts, pickVec4, type MatmulTiles } from '../ops/matmul-core.js';
 import { validateOptions, validatePair } from './validate.js';
 
 export type Convention = 'official' | 'paper';
@@ -162,11 +162,12 @@ function forward(gpu: Gpu, z1: Tensor, z2: Tensor, opts: VicregOptions): Forward
 
   const grid = matmulGrid(dim, dim, 2, matmulTiles(gpu));
   const tilesPerView = grid[0] * grid[1];
+  const tilesX = matmulTileCols(dim, matmulTiles(gpu));
   const mat = Tensor.empty(gpu, [2, dim, dim]);
   const partials = Tensor.empty(gpu, [2, tilesPerView]);
   gpu.dispatch(
     gpu.kernel(productSpec(gpu, gram, n, d)),
-    { p: { n, d, inv_nm1: 1 / (n - 1), tiles_x: grid[0], tiles_per_view: tilesPerView }, colstats: colstats.buffer, mat: mat.buffer, partials: partials.buffer, zcb: zc.buffer, zcbt: zct.buffer, zcb4: zc.buffer, zcbt4: zct.buffer },
+    { p: { n, d, inv_nm1: 1 / (n - 1), tiles_x: tilesX, tiles_per_view: tilesPerView }, colstats: colstats.buffer, mat: mat.buffer, partials: partials.buffer, zcb: zc.buffer, zcbt: zct.buffer, zcb4: zc.buffer, zcbt4: zct.buffer },
     grid,
     // Useful work: the upper triangle of a symmetric product, both views.
     { flops: 2 * dim * (dim + 1) * (gram ? d : n) },

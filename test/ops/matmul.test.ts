@@ -146,3 +146,20 @@ describe('transpose (row-major copies of K-major operands), optionally masked by
     }
   }
 });
+
+describe('CPU loop: grid order (ROWS_FAST: row blocks along x, so llvmpipe threads split B by columns)', () => {
+  it('row blocks along x or y give the same bits, and match float64', async () => {
+    const gpu = await tunedGpu('cpu');
+    const [M, N, K] = [72, 300, 52]; // 3 x 3 tiles of 24 x 128, edges in both directions
+    const a = randn(M * K, 11);
+    const b = randn(K * N, 12);
+    const A = Tensor.from(gpu, a, [M, K]);
+    const B = Tensor.from(gpu, b, [K, N]);
+    const base = cpuTilesFor(N, M);
+    expect(base.ROWS_FAST).toBe(true);
+    const fast = await matmul(gpu, A, B, { tiles: base }).read();
+    const slow = await matmul(gpu, A, B, { tiles: { ...base, ROWS_FAST: false } }).read();
+    expect(Array.from(fast)).toEqual(Array.from(slow));
+    expectClose(fast, matmulRef(a, b, M, N, K), { rel: 1e-4, abs: 1e-4 }, 'ROWS_FAST');
+  });
+});
