@@ -47,8 +47,10 @@ export interface MatmulTiles {
   /**
    * CPU loop: the grid's x walks row blocks, y column tiles (matmul_core.wgsl). llvmpipe gives
    * each thread a consecutive range of a dispatch's workgroups, so its threads then work on
-   * different columns of B instead of all streaming all of it: the quick step 1.033x (in one
-   * process, 8 alternating blocks of 15 steps, 7 of 8 pairs faster; Intel Xeon, 2026-12-08).
+   * different columns of B instead of both streaming all of it. A small gain: the quick step's
+   * medians 1.02x, 1.06x (AVX-512 code) and 1.02x (AVX2 code) in three runs of both revisions in
+   * one process (10 alternating blocks of 15 steps; 5-6 of 10 pairs faster: the noise of one
+   * pair is larger; Intel Xeon, 2026-12-08).
    */
   ROWS_FAST?: boolean;
 }
