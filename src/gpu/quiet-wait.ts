@@ -29,6 +29,10 @@ function install(): void {
   const g = globalThis as { setImmediate?: SetImmediate };
   if (pending++ > 0 || typeof g.setImmediate !== 'function') return;
   original = g.setImmediate;
+  // Keep what hangs off it (util.promisify.custom: `promisify(setImmediate)` still works meanwhile).
+  for (const key of Object.getOwnPropertySymbols(original)) {
+    Object.defineProperty(deferred, key, { ...Object.getOwnPropertyDescriptor(original, key)!, configurable: true });
+  }
   g.setImmediate = deferred;
 }
 

@@ -1,3 +1,4 @@
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testGpu } from '../helpers/gpu.js';
 import { Tensor } from '../../src/tensor.js';
@@ -37,6 +38,8 @@ describe('quiet waits (dawn.node polls through a timer)', () => {
       await quietly(async () => {});
       expect(g.setImmediate).not.toBe(real);
       await new Promise((r) => setTimeout(r, 20));
+      // promisify(setImmediate) is Node's own promise form, not a callback wrapper around ours.
+      expect(await promisify(g.setImmediate as unknown as typeof setImmediate)('v')).toBe('v');
     });
     expect(order).toEqual(['plain', 'native']);
     expect(g.setImmediate).toBe(real);
