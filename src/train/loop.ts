@@ -2,7 +2,8 @@
  * The VICReg training loop: GPU-resident data (both augmented views built on the GPU), the
  * model forward/backward on a tape, the fused VICReg loss, LARS with warmup + cosine, one
  * submit per step. The loss terms are read back only every `logEvery` steps, through a
- * copy whose read is not awaited in the loop; at most two steps are in flight.
+ * copy whose read is not awaited in the loop; one step in flight on a software adapter, two on a
+ * GPU (stepsInFlight).
  *
  * Everything around the steps is a hook (hooks/): collapse diagnostics and an atomic
  * checkpoint each epoch, metrics and progress at each read-back, evaluation of the frozen
@@ -14,7 +15,7 @@ import { join } from 'node:path';
 import type { Tensor } from '../tensor.js';
 import { makeDirs } from '../io/file-write.js';
 import { learningRate } from '../optim/schedule.js';
-import { TrainStep } from './step.js';
+import { TrainStep, stepsInFlight } from './step.js';
 import { CHECKPOINT_DIR } from './checkpoint.js';
 import { RunLock } from './run-lock.js';
 import { closeRun, openRun, type RunContext, type TrainOptions, type TrainResult } from './run.js';
@@ -81,6 +82,7 @@ async function runSteps(ctx: RunContext, hooks: TrainHook[]): Promise<{ agreedSt
   let failure: Error | null = null;
   const reads: Promise<void>[] = [];
   let prevDone: Promise<void> | null = null;
+  const inFlight = stepsInFlight(gpu);
   // Throughput between read-backs, and the training clock (paused at epoch ends).
   let window = { time: performance.now(), step: state.step };
   let ips = 0;
@@ -137,10 +139,14 @@ async function runSteps(ctx: RunContext, hooks: TrainHook[]): Promise<{ agreedSt
         }),
       );
     }
-    // At most two steps in flight: wait for the one before this.
+    // stepsInFlight: wait for this step (one in flight) or the one before it (two).
     const done = gpu.sync();
     if (prevDone) await prevDone;
     prevDone = done;
+    if (inFlight === 1) {
+      await done;
+      prevDone = null;
+    }
     state.step = s + 1;
     if (state.step % ctx.stepsPerEpoch === 0) {
       await drain();

@@ -14,6 +14,17 @@ import type { Collective } from '../dist/collective.js';
 import { singleProcess } from '../dist/single-process.js';
 import { GradAllreduce, bnSyncOf, gatherRows, shardOf } from '../dist/data-parallel.js';
 
+/**
+ * Steps the training loop keeps in flight: two on a GPU, where recording the next step overlaps
+ * the GPU's work; one on a software adapter, whose threads share the CPU with that recording and
+ * split each dispatch statically between them, so the overlap cost more than it hid (quick step,
+ * 2-core Intel Xeon, 2026-12-08: 77.0 vs 81.4 ms, 12 of 12 alternating blocks; AVX2 code 88.1 vs
+ * 93.9 ms, 9 of 12; docs/gpu-notes.md).
+ */
+export function stepsInFlight(gpu: Gpu): 1 | 2 {
+  return gpu.isSoftware ? 1 : 2;
+}
+
 export class TrainStep {
   /** d(loss terms)/d(loss terms) seed: the total (slot 0) only. */
   private readonly seed: Tensor;
