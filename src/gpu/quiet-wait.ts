@@ -39,9 +39,9 @@ function install(): void {
 function uninstall(): void {
   const g = globalThis as { setImmediate?: SetImmediate };
   if (--pending > 0 || !original) return;
-  // Someone else replaced it meanwhile: leave theirs (it may call ours, which still works).
+  // Someone else replaced it meanwhile: leave theirs. `original` stays set, so a replacement
+  // that calls ours still reaches the real one.
   if (g.setImmediate === deferred) g.setImmediate = original;
-  original = null;
 }
 
 /** Awaits `start()` (a GPU promise) with the bindings' polls deferred; nested and concurrent waits share one wrapper. */
