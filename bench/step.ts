@@ -93,7 +93,7 @@ interface StepSetup {
   dispose: () => void;
 }
 
-export function setUp(gpu: Gpu, cfg: TrainConfig): StepSetup {
+function setUp(gpu: Gpu, cfg: TrainConfig): StepSetup {
   const dir = FASHION_MNIST_DIR;
   if (!existsSync(dir)) throw new InputError('bad-file', `data directory not found: ${dir} (install dataset-fashion-mnist)`);
   const data = loadFashionMnist(dir);

@@ -383,7 +383,7 @@ export class Gpu {
   }
 
   /** Awaits a GPU promise, quietly where asked (quiet-wait.ts). */
-  wait<T>(start: () => Promise<T>): Promise<T> {
+  private wait<T>(start: () => Promise<T>): Promise<T> {
     return this.quietWait ? quietly(start) : start();
   }
 

@@ -136,7 +136,7 @@ export function matmulCore(gpu: Gpu): WgslPart[] {
 
 /** Workgroups for an M x N output per batch (read tile indices back with matmulTileCols). */
 export function matmulGrid(M: number, N: number, batches: number, t: MatmulTiles = DEFAULT_TILES): [number, number, number] {
-  const cols = Math.ceil(N / t.TILE_N);
+  const cols = matmulTileCols(N, t);
   const rows = Math.ceil(M / t.TILE_M);
   return rowsFast(t) ? [rows, cols, batches] : [cols, rows, batches];
 }

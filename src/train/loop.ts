@@ -81,7 +81,8 @@ async function runSteps(ctx: RunContext, hooks: TrainHook[]): Promise<{ agreedSt
   // Set by a read-back callback (divergence, or a hook that failed); the loop stops on it.
   let failure: Error | null = null;
   const reads: Promise<void>[] = [];
-  let prevDone: Promise<void> | null = null;
+  // The syncs of the steps in flight, oldest first (at most stepsInFlight).
+  const syncs: Promise<void>[] = [];
   const inFlight = stepsInFlight(gpu);
   // Throughput between read-backs, and the training clock (paused at epoch ends).
   let window = { time: performance.now(), step: state.step };
@@ -89,8 +90,7 @@ async function runSteps(ctx: RunContext, hooks: TrainHook[]): Promise<{ agreedSt
   let trainT = performance.now();
   const drain = async () => {
     await Promise.all(reads.splice(0));
-    if (prevDone) await prevDone;
-    prevDone = null;
+    await Promise.all(syncs.splice(0));
     if (failure) throw failure;
   };
   const pauseClock = () => {
@@ -140,13 +140,8 @@ async function runSteps(ctx: RunContext, hooks: TrainHook[]): Promise<{ agreedSt
       );
     }
     // stepsInFlight: wait for this step (one in flight) or the one before it (two).
-    const done = gpu.sync();
-    if (prevDone) await prevDone;
-    prevDone = done;
-    if (inFlight === 1) {
-      await done;
-      prevDone = null;
-    }
+    syncs.push(gpu.sync());
+    if (syncs.length >= inFlight) await syncs.shift();
     state.step = s + 1;
     if (state.step % ctx.stepsPerEpoch === 0) {
       await drain();
